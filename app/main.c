@@ -1,0 +1,49 @@
+/* emocam: real-time facial-emotion recognition. This file only dispatches to
+ * the subcommands; each lives in its own cmd_*.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static const char usage[] =
+    "usage: emocam [--camera DEV | --video FILE] [options]   live recognition (default)\n"
+    "       emocam train --data DIR --out MODEL [options]     train a model on labelled images\n"
+    "       emocam eval [--model MODEL] --data DIR [options]  classification report on a labelled set\n"
+    "       emocam predict [--model MODEL] IMAGE...           probabilities for image files\n"
+    "       emocam bench [--model MODEL | --arch FILE]        speed of inference and training\n"
+    "       emocam --help | --version\n"
+    "\n"
+    "emocam recognises facial expressions with a convolutional network written in C.\n"
+    "Each subcommand takes --help. Without --model, the default model in assets/ is used.\n"
+    "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"train", cmd_train}, {"eval", cmd_eval}, {"predict", cmd_predict}, {"bench", cmd_bench},
+};
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && cli_is_help(argv[1])) {
+    fputs(usage, stdout);
+    return EXIT_OK;
+  }
+  if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+    printf("emocam %s\n", EMOCAM_VERSION);
+    return EXIT_OK;
+  }
+  if (argc >= 2 && argv[1][0] != '-') {
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+      if (strcmp(argv[1], subcommands[i].name) == 0) return subcommands[i].run(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (commands: train, eval, predict, bench; see emocam --help)",
+              argv[1]);
+    return EXIT_USAGE;
+  }
+  /* No subcommand: live recognition; its options start at argv[1]. */
+  return cmd_live(argc, argv);
+}
