@@ -5,8 +5,8 @@
 #ifndef APP_FONT_H
 #define APP_FONT_H
 
-#include <stddef.h>
 #include <SDL_ttf.h>
+#include <stddef.h>
 
 /* Standard install paths of fonts-dejavu-core. */
 #define FONT_DEFAULT_PATH "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
