@@ -1,0 +1,77 @@
+/* augment: affine + photometric distortions with bilinear resampling. */
+#include "augment.h"
+
+#include <math.h>
+
+void augment_defaults(augment_opts *opts) {
+  opts->max_shift = 0.1f;
+  opts->max_scale = 0.1f;
+  opts->max_rotate_deg = 10.0f;
+  opts->max_brightness = 0.15f;
+  opts->max_contrast = 0.25f;
+  opts->flip = 1;
+}
+
+uint64_t augment_rand64(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+float augment_randf(uint64_t *state) { return (float)(augment_rand64(state) >> 40) / 16777216.0f; }
+
+/* Uniform in [-1, 1). */
+static float rand_signed(uint64_t *state) { return 2.0f * augment_randf(state) - 1.0f; }
+
+/* Bilinear sample of plane p (h x w) at (y, x), edges replicated. */
+static float sample_bilinear(const float *p, int h, int w, float y, float x) {
+  if (x < 0) x = 0;
+  if (y < 0) y = 0;
+  if (x > w - 1) x = (float)(w - 1);
+  if (y > h - 1) y = (float)(h - 1);
+  int x0 = (int)x, y0 = (int)y;
+  int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+  float fx = x - x0, fy = y - y0;
+  float top = p[y0 * w + x0] * (1 - fx) + p[y0 * w + x1] * fx;
+  float bottom = p[y1 * w + x0] * (1 - fx) + p[y1 * w + x1] * fx;
+  return top * (1 - fy) + bottom * fy;
+}
+
+void augment_sample(float *out, const float *in, int c, int h, int w, const augment_opts *opts,
+                    uint64_t seed) {
+  uint64_t rng = seed;
+  const int flip = opts->flip && (augment_rand64(&rng) & 1);
+  const float angle = rand_signed(&rng) * opts->max_rotate_deg * (float)M_PI / 180.0f;
+  const float scale = 1.0f + rand_signed(&rng) * opts->max_scale;
+  const float dx = rand_signed(&rng) * opts->max_shift * w;
+  const float dy = rand_signed(&rng) * opts->max_shift * h;
+  const float brightness = rand_signed(&rng) * opts->max_brightness;
+  const float contrast = 1.0f + rand_signed(&rng) * opts->max_contrast;
+
+  /* Inverse map: for each output pixel, where it comes from in the input.
+   * src = R(-angle) * (dst - centre - shift) / scale + centre. */
+  const float cy = (h - 1) * 0.5f, cx = (w - 1) * 0.5f;
+  const float cos_a = cosf(angle) / scale, sin_a = sinf(angle) / scale;
+  for (int ch = 0; ch < c; ch++) {
+    const float *plane = in + (long)ch * h * w;
+    float *dst = out + (long)ch * h * w;
+    double sum = 0;
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        float ox = (flip ? (w - 1 - x) : x) - cx - dx, oy = y - cy - dy;
+        float sx = cos_a * ox + sin_a * oy + cx;
+        float sy = -sin_a * ox + cos_a * oy + cy;
+        float v = sample_bilinear(plane, h, w, sy, sx);
+        dst[y * w + x] = v;
+        sum += v;
+      }
+    }
+    /* Contrast around the plane's mean, then brightness, clamped to [0,1]. */
+    const float mean = (float)(sum / ((double)h * w));
+    for (int i = 0; i < h * w; i++) {
+      float v = (dst[i] - mean) * contrast + mean + brightness;
+      dst[i] = v < 0 ? 0 : (v > 1 ? 1 : v);
+    }
+  }
+}
