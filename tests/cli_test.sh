@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Integration tests of the emocam command line. Usage:
+#   cli_test.sh CASE EMOCAM FIXTURES SHARED_DATA SOURCE_DIR
+# Each case exits 0 (pass), 1 (fail, with the reason) or 77 (skipped).
+set -u
+case_name=$1 emocam=$2 fixtures=$3 shared=$4 src=$5
+work=$(mktemp -d /tmp/emocam-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+# expect STATUS PATTERN -- command...: exit status and a stderr/stdout regex.
+expect() {
+  local want=$1 pattern=$2; shift 3
+  local out status
+  out=$("$@" 2>&1); status=$?
+  if [ "$status" -ne "$want" ]; then
+    fail "$* exited $status, expected $want; output: $(echo "$out" | tail -5)"
+  elif ! grep -Eq -- "$pattern" <<<"$out"; then
+    fail "$*: output lacks /$pattern/: $(echo "$out" | tail -5)"
+  else
+    pass "$* -> $status /$pattern/"
+  fi
+}
+
+small_arch=$src/assets/arch/small.arch
+
+case_usage() {
+  expect 0 'train' -- "$emocam" --help
+  local h; h=$("$emocam" --help)
+  for sub in train eval predict bench --camera --video; do
+    grep -q -- "$sub" <<<"$h" || fail "--help does not mention $sub"
+  done
+  expect 0 '^emocam [0-9]' -- "$emocam" --version
+  expect 2 "^emocam: unknown command 'frobnicate'" -- "$emocam" frobnicate
+  for sub in train eval predict bench; do
+    expect 0 "usage: emocam $sub" -- "$emocam" "$sub" --help
+  done
+  expect 0 'usage: emocam' -- "$emocam" --help
+  expect 2 '^emocam: train: unknown option' -- "$emocam" train --frob
+  expect 2 '^emocam: --epochs: expected an integer' -- "$emocam" train --data x --out y --epochs 3x
+  expect 2 '^emocam: --lr needs a value' -- "$emocam" train --data x --out y --lr
+  expect 2 '^emocam: train: --data DIR and --out MODEL are required' -- "$emocam" train
+}
+
+case_train_errors() {
+  expect 1 "^emocam: $work/nothere: No such file" -- "$emocam" train --data "$work/nothere" --out "$work/m.emo" --arch "$small_arch"
+  mkdir -p "$work/one/happy" && cp "$fixtures"/faces/happy/*.jpg "$work/one/happy/"
+  expect 1 "$work/one: found 1 class folder, need at least 2" -- "$emocam" train --data "$work/one" --out "$work/m.emo" --arch "$small_arch"
+  mkdir -p "$work/one/sad"
+  expect 1 "$work/one/sad: empty class folder" -- "$emocam" train --data "$work/one" --out "$work/m.emo" --arch "$small_arch"
+  echo "not an image" > "$work/one/sad/notes.txt"
+  cp "$fixtures"/faces/sad/*.jpg "$work/one/sad/"
+  expect 0 "skipping $work/one/sad/notes.txt: not a decodable image" -- "$emocam" train --data "$work/one" --out "$work/m.emo" --arch "$small_arch" --epochs 1 --val-split 0
+  expect 0 "skipped 1 file that is not" -- "$emocam" train --data "$work/one" --out "$work/m.emo" --arch "$small_arch" --epochs 1 --val-split 0
+  printf 'input 48 48 1\nconv 8 3 1\nfrobnicate 3\n' > "$work/bad.arch"
+  expect 1 "bad.arch:3: .*frobnicate" -- "$emocam" train --data "$work/one" --out "$work/m2.emo" --arch "$work/bad.arch"
+  [ -e "$work/m2.emo" ] && fail "a failed run left $work/m2.emo behind"
+  expect 1 "^emocam: $work/missing.arch" -- "$emocam" train --data "$work/one" --out "$work/m2.emo" --arch "$work/missing.arch"
+  expect 1 "$work/nothere.emo" -- "$emocam" train --data "$work/one" --out "$work/m2.emo" --init "$work/nothere.emo"
+}
+
+case_predict_errors() {
+  mkdir -p "$work/d/a" "$work/d/b"
+  cp "$fixtures"/faces/happy/*.jpg "$work/d/a/"; cp "$fixtures"/faces/sad/*.jpg "$work/d/b/"
+  "$emocam" train --data "$work/d" --out "$work/m.emo" --arch "$small_arch" --epochs 1 --val-split 0 >/dev/null 2>&1 || fail "training a 2-class model failed"
+  echo "hello" > "$work/text.jpg"
+  local img; img=$(ls "$fixtures"/faces/happy/*.jpg | head -1)
+  expect 1 "^emocam: $work/text.jpg: not a decodable image" -- "$emocam" predict --model "$work/m.emo" "$work/text.jpg" "$img"
+  local out; out=$("$emocam" predict --model "$work/m.emo" "$work/text.jpg" "$img" 2>/dev/null)
+  grep -q "^$img: [ab] " <<<"$out" || fail "the good image was not predicted after the bad one: $out"
+  expect 1 "$work/none.emo" -- "$emocam" predict --model "$work/none.emo" "$img"
+  head -c 100 "$work/m.emo" > "$work/trunc.emo"
+  expect 1 "trunc.emo: .*(truncated|CRC)" -- "$emocam" predict --model "$work/trunc.emo" "$img"
+  expect 2 "^emocam: predict: no image files" -- "$emocam" predict --model "$work/m.emo"
+  mkdir -p "$work/e/a" "$work/e/zebra"; cp "$img" "$work/e/a/"; cp "$img" "$work/e/zebra/"
+  expect 1 "class folder 'zebra' is not a class of the model \(model: a, b; folders: a, zebra\)" -- "$emocam" eval --model "$work/m.emo" --data "$work/e"
+}
+
+# Mean training loss of the first and last epoch from the CSV log.
+first_last_loss() { awk -F, 'NR==2{f=$3} END{print f, $3}' "$1"; }
+
+case_train_tiny() {
+  "$emocam" train --data "$fixtures/faces" --out "$work/tiny.emo" --arch "$small_arch" \
+    --epochs 25 --val-split 0 --no-augment --lr 0.003 --label-smoothing 0 --seed 3 > "$work/log.txt" 2>&1
+  [ $? -eq 0 ] || { fail "tiny training failed: $(tail -5 "$work/log.txt")"; return; }
+  [ -s "$work/tiny.emo" ] || fail "no model written"
+  [ -s "$work/tiny.log.csv" ] || fail "no CSV log beside the model"
+  [ -s "$work/tiny.curves.png" ] || fail "no learning-curve PNG beside the model"
+  [ -e "$work/tiny.emo.ckpt" ] && fail "checkpoint left behind after a finished run"
+  read -r first last < <(first_last_loss "$work/tiny.log.csv")
+  awk -v f="$first" -v l="$last" 'BEGIN{exit !(l < 0.5 * f)}' && pass "loss fell from $first to $last" \
+    || fail "training loss did not fall by half: $first -> $last"
+  # The model has learnt its training set: predict agrees with most labels.
+  local right=0 total=0
+  for f in "$fixtures"/faces/*/*.jpg; do
+    want=$(basename "$(dirname "$f")")
+    got=$("$emocam" predict --model "$work/tiny.emo" "$f" | head -1 | awk '{print $2}')
+    total=$((total + 1)); [ "$got" = "$want" ] && right=$((right + 1))
+  done
+  [ $((right * 10)) -ge $((total * 8)) ] && pass "predict right on $right/$total training images" \
+    || fail "predict right on only $right/$total training images"
+  "$emocam" predict --json --model "$work/tiny.emo" "$fixtures"/faces/happy/*.jpg > "$work/p.json" || fail "predict --json failed"
+  python3 -c "
+import json,sys
+a=json.load(open('$work/p.json'))
+assert len(a)==6, len(a)
+for o in a:
+    assert set(o)=={'file','label','confidence','probabilities'}, o.keys()
+    assert abs(sum(o['probabilities'].values())-1)<1e-3
+    assert o['probabilities'][o['label']]==o['confidence']
+" && pass "predict --json well formed" || fail "predict --json malformed"
+}
+
+case_train_resume() {
+  # An interrupted run leaves a checkpoint that --resume continues to the end.
+  "$emocam" train --data "$fixtures/faces" --out "$work/r.emo" --arch "$src/assets/arch/vgg.arch" \
+    --epochs 400 --val-split 0.2 --threads 1 > "$work/log.txt" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 200); do [ -s "$work/r.emo.ckpt" ] && break; sleep 0.1; done
+  sleep 0.5
+  kill -INT $pid; wait $pid; local status=$?
+  [ $status -eq 130 ] && pass "SIGINT exits 130" || fail "SIGINT exit status $status: $(tail -3 "$work/log.txt")"
+  grep -q "checkpoint saved to $work/r.emo.ckpt" "$work/log.txt" || fail "no checkpoint message: $(tail -3 "$work/log.txt")"
+  [ -s "$work/r.emo" ] || fail "no best model after the interrupted run"
+  "$emocam" predict --model "$work/r.emo" "$fixtures"/faces/sad/*.jpg >/dev/null || fail "model after SIGINT is unusable"
+  local done_epochs; done_epochs=$(($(wc -l < "$work/r.log.csv") - 1))
+  "$emocam" train --resume "$work/r.emo.ckpt" --epochs $((done_epochs + 2)) > "$work/log2.txt" 2>&1 \
+    || fail "resume failed: $(tail -3 "$work/log2.txt")"
+  grep -q "^epoch $((done_epochs + 1))/$((done_epochs + 2)):" "$work/log2.txt" && pass "resumed at epoch $((done_epochs + 1))" \
+    || fail "resume did not continue at epoch $((done_epochs + 1)): $(grep ^epoch "$work/log2.txt" | head -2)"
+  [ $(($(wc -l < "$work/r.log.csv") - 1)) -eq $((done_epochs + 2)) ] || fail "log does not hold all $((done_epochs + 2)) epochs"
+  [ -e "$work/r.emo.ckpt" ] && fail "checkpoint left after the resumed run finished"
+  expect 1 "r.emo: a model, not a checkpoint" -- "$emocam" train --resume "$work/r.emo"
+}
+
+case_train_reproducible() {
+  for run in 1 2; do
+    "$emocam" train --data "$fixtures/faces" --out "$work/rep$run.emo" --arch "$small_arch" \
+      --epochs 2 --threads 1 --seed 7 --val-split 0.2 >/dev/null 2>&1 || fail "run $run failed"
+  done
+  cmp -s "$work/rep1.emo" "$work/rep2.emo" && pass "two --threads 1 --seed 7 runs give identical models" \
+    || fail "two --threads 1 --seed 7 runs differ"
+  "$emocam" train --data "$fixtures/faces" --out "$work/rep3.emo" --arch "$small_arch" \
+    --epochs 2 --threads 1 --seed 8 --val-split 0.2 >/dev/null 2>&1
+  cmp -s "$work/rep1.emo" "$work/rep3.emo" && fail "a different seed gave the same model"
+}
+
+case_eval_report() {
+  "$emocam" train --data "$fixtures/faces" --out "$work/e.emo" --arch "$small_arch" --epochs 3 --val-split 0 >/dev/null 2>&1 || fail "training failed"
+  "$emocam" eval --model "$work/e.emo" --data "$fixtures/faces" --report "$work/rep" --json "$work/m.json" > "$work/out.txt" 2>&1 \
+    || { fail "eval failed: $(tail -3 "$work/out.txt")"; return; }
+  for word in precision recall f1-score support accuracy "macro avg" "weighted avg"; do
+    grep -q "$word" "$work/out.txt" || fail "report lacks '$word'"
+  done
+  for png in confusion confusion_normalized correct incorrect reliability; do
+    [ -s "$work/rep/$png.png" ] || fail "no $png.png"
+  done
+  python3 -c "
+import json
+m=json.load(open('$work/m.json'))
+for k in ['accuracy','balanced_accuracy','macro_f1','weighted_f1','ece','classes','per_class','confusion','images']:
+    assert k in m, k
+assert m['images']==42 and len(m['classes'])==7
+assert sum(map(sum,m['confusion']))==42
+" && pass "eval --json complete" || fail "eval --json incomplete"
+}
+
+case_fer_subset() {
+  [ -d "$shared/fer2013/train" ] || { echo "skipped: $shared/fer2013 not present"; exit 77; }
+  # A few hundred real images of 4 classes must beat chance (25%) clearly.
+  for split in train val; do
+    for c in angry happy sad surprise; do
+      mkdir -p "$work/$split/$c"
+      n=$([ $split = train ] && echo 100 || echo 50)
+      ls "$shared/fer2013/$split/$c" | sort | head -$n | while read -r f; do ln -s "$shared/fer2013/$split/$c/$f" "$work/$split/$c/$f"; done
+    done
+  done
+  "$emocam" train --data "$work/train" --val "$work/val" --out "$work/f.emo" --arch "$small_arch" --epochs 30 --patience 0 --seed 1 > "$work/log.txt" 2>&1 \
+    || { fail "training failed: $(tail -3 "$work/log.txt")"; return; }
+  acc=$("$emocam" eval --model "$work/f.emo" --data "$work/val" --json - 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['accuracy'])")
+  awk -v a="$acc" 'BEGIN{exit !(a >= 0.40)}' && pass "val accuracy $acc on 4 classes (chance 0.25)" \
+    || fail "val accuracy $acc does not beat chance (0.25) clearly"
+}
+
+"case_$case_name"
+if [ $failures -gt 0 ]; then echo "$failures failure(s)"; exit 1; fi
+exit 0
