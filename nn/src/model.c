@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "model_file.h"
+#include "net.h" /* net_is_folded */
 #include "nn.h"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -110,6 +111,15 @@ int nn_model_save(const char *path, const nn_model *model, const nn_adamw *opt, 
     return -1;
   }
   const nn_net *net = model->net;
+  if (net_is_folded(net)) {
+    /* A folded net has its bn scales baked into the conv weights and no
+     * longer matches its architecture text; saving it would lose the model. */
+    set_err(err, errlen,
+            "%s: cannot save a net whose batch norms were folded for inference "
+            "(save before nn_net_fold_batchnorm)",
+            path);
+    return -1;
+  }
   if (model->num_classes != nn_net_num_classes(net)) {
     set_err(err, errlen, "%s: the model has %d class names, its net %d classes", path,
             model->num_classes, nn_net_num_classes(net));
