@@ -1,0 +1,539 @@
+/* cmd_live: `emocam [--camera DEV | --video FILE] [options]`, the default
+ * command: live recognition in a window (the UI loop lives here), or the same
+ * pipeline headless. Parses the options, picks the source (camera, video, or
+ * the demo clip when there is no camera) and the model, then runs.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "assets.h"
+#include "classifier.h"
+#include "cli.h"
+#include "commands.h"
+#include "headless.h"
+#include "overlay.h"
+#include "pipeline.h"
+#include "smoothing.h"
+#include "window.h"
+
+#define DEFAULT_CAMERA "/dev/video0"
+
+static const char live_usage[] =
+    "usage: emocam [--camera DEV | --video FILE] [options]\n"
+    "Shows the camera (or a video) with what the CNN recognises on the face in the centre.\n"
+    "\n"
+    "source:\n"
+    "  --camera DEV        V4L2 camera (default " DEFAULT_CAMERA "; without one, the demo clip)\n"
+    "  --video FILE        a video file instead of the camera\n"
+    "  --size WxH          camera frame size (default 640x480)\n"
+    "  --fps N             camera frame rate (default 30)\n"
+    "  --record FILE.mkv   also record the camera's frames to FILE.mkv\n"
+    "  --list-cameras      describe the cameras found and exit\n"
+    "model and stages:\n"
+    "  --model MODEL       .emo model (default: assets/fer2013.emo)\n"
+    "  --crop center       what to classify: the centre square (the only mode)\n"
+    "  --crop-scale F      size of that square, 0.2..1 of the shorter side (default: the model's)\n"
+    "  --smooth SECONDS    time constant of the shown probabilities (default 0.3; 0: raw)\n"
+    "output:\n"
+    "  --headless          no window: process every frame once, print a summary\n"
+    "  --csv FILE          per-frame CSV (raw probabilities, smoothed_label); '-' = stdout\n"
+    "  --labels FILE       CSV with frame,label columns: report per-frame accuracy\n"
+    "  --frames N          stop after N frames\n"
+    "  --screenshot FILE   save the rendered window as PNG when the run ends\n"
+    "  --help              this text\n"
+    "\n"
+    "keys: q/Esc quit, space pause, s screenshot, m mirror, h hide/show the overlay\n";
+
+typedef struct {
+  const char *camera, *video, *model, *csv, *labels, *record, *screenshot;
+  int headless, list_cameras;
+  int width, height, fps, size_given, fps_given;
+  float smooth_s, crop_scale;
+  int crop_scale_given;
+  int frames; /* 0: no limit */
+} live_opts;
+
+/* "640x480" -> 640, 480. */
+static int parse_size(const char *text, int *w, int *h) {
+  const char *x = strchr(text, 'x');
+  char wbuf[32];
+  if (!x || (size_t)(x - text) >= sizeof wbuf) {
+    cli_error("--size: expected WIDTHxHEIGHT like 640x480, got '%s'", text);
+    return -1;
+  }
+  memcpy(wbuf, text, (size_t)(x - text));
+  wbuf[x - text] = '\0';
+  if (cli_parse_int("--size", wbuf, 16, 8192, w) != 0) return -1;
+  return cli_parse_int("--size", x + 1, 16, 8192, h);
+}
+
+/* Returns 0 to run, 1 after --help, -1 after a usage error (printed). */
+static int parse_options(int argc, char **argv, live_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->width = 640, o->height = 480, o->fps = 30;
+  o->smooth_s = SMOOTH_DEFAULT_S;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = NULL;
+    if (cli_is_help(a)) {
+      fputs(live_usage, stdout);
+      return 1;
+    } else if (strcmp(a, "--headless") == 0) {
+      o->headless = 1;
+    } else if (strcmp(a, "--list-cameras") == 0) {
+      o->list_cameras = 1;
+    } else if (cli_option(argc, argv, &i, "--camera", &v)) {
+      if (!v) return -1;
+      o->camera = v;
+    } else if (cli_option(argc, argv, &i, "--video", &v)) {
+      if (!v) return -1;
+      o->video = v;
+    } else if (cli_option(argc, argv, &i, "--model", &v)) {
+      if (!v) return -1;
+      o->model = v;
+    } else if (cli_option(argc, argv, &i, "--csv", &v)) {
+      if (!v) return -1;
+      o->csv = v;
+    } else if (cli_option(argc, argv, &i, "--labels", &v)) {
+      if (!v) return -1;
+      o->labels = v;
+    } else if (cli_option(argc, argv, &i, "--record", &v)) {
+      if (!v) return -1;
+      o->record = v;
+    } else if (cli_option(argc, argv, &i, "--screenshot", &v)) {
+      if (!v) return -1;
+      o->screenshot = v;
+    } else if (cli_option(argc, argv, &i, "--size", &v)) {
+      if (!v || parse_size(v, &o->width, &o->height) != 0) return -1;
+      o->size_given = 1;
+    } else if (cli_option(argc, argv, &i, "--fps", &v)) {
+      if (!v || cli_parse_int("--fps", v, 1, 240, &o->fps) != 0) return -1;
+      o->fps_given = 1;
+    } else if (cli_option(argc, argv, &i, "--frames", &v)) {
+      if (!v || cli_parse_int("--frames", v, 1, 1000000000L, &o->frames) != 0) return -1;
+    } else if (cli_option(argc, argv, &i, "--smooth", &v)) {
+      if (!v || cli_parse_float("--smooth", v, 0.0, 60.0, &o->smooth_s) != 0) return -1;
+    } else if (cli_option(argc, argv, &i, "--crop-scale", &v)) {
+      if (!v || cli_parse_float("--crop-scale", v, 0.2, 1.0, &o->crop_scale) != 0) return -1;
+      o->crop_scale_given = 1;
+    } else if (cli_option(argc, argv, &i, "--crop", &v)) {
+      if (!v) return -1;
+      if (strcmp(v, "center") != 0) {
+        cli_error("--crop: expected 'center' (the only mode), got '%s'", v);
+        return -1;
+      }
+    } else {
+      cli_error("unknown option '%s' (see emocam --help)", a);
+      return -1;
+    }
+  }
+  if (o->camera && o->video) {
+    cli_error("--camera and --video exclude each other");
+    return -1;
+  }
+  if (o->video && (o->record || o->size_given || o->fps_given)) {
+    cli_error("%s applies to a camera, not to --video",
+              o->record ? "--record" : o->size_given ? "--size" : "--fps");
+    return -1;
+  }
+  if (o->headless && o->screenshot) {
+    cli_error("--screenshot needs the window: drop --headless");
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- the window loop ------------------------------------------------------ */
+
+/* Rolling figures for the status line, reset every STATUS_PERIOD_S. */
+#define STATUS_PERIOD_S 0.5
+typedef struct {
+  double since;
+  int shown, inferred;       /* frames displayed / results received */
+  double crop_ms, cnn_ms, draw_ms;
+  int crop_n, draw_n;
+} period_stats;
+
+typedef struct {
+  const live_opts *o;
+  capture_source *src; /* owned */
+  int camera;
+  const char *source_name;
+  classifier *cl; /* borrowed; the pipeline's worker runs it */
+  window *win;
+  overlay *ov;
+  pipeline *pl;
+  headless_log *log;
+  smooth_state sm;
+  float crop_scale;
+  const sigset_t *stop;
+  float *probs; /* [num_classes] latest raw result */
+  int have_result, label;
+  double prev_pts;
+  int64_t results;
+  int frame_w, frame_h;
+  int paused, mirror, hide_overlay, disconnected, eof_loops;
+  int64_t frames_shown, last_seq;
+  double last_arrived; /* publish time of the frame on screen; 0 once presented */
+  double latency_sum, latency_max;
+  int64_t latency_n;
+  period_stats period;
+  char status[256];
+} live_ui;
+
+static void update_status(live_ui *u, double now) {
+  period_stats *p = &u->period;
+  double span = now - p->since;
+  if (span < STATUS_PERIOD_S) return;
+  capture_stats st;
+  capture_get_stats(u->src, &st);
+  long long dropped = (long long)(st.dropped + pipeline_skipped(u->pl));
+  snprintf(u->status, sizeof u->status,
+           "display %.1f fps  inference %.1f fps | capture %.1f  crop %.1f  cnn %.1f  "
+           "draw %.1f ms | dropped %lld | %s",
+           p->shown / span, p->inferred / span, st.capture_ms,
+           p->crop_n ? p->crop_ms / p->crop_n : 0.0, p->inferred ? p->cnn_ms / p->inferred : 0.0,
+           p->draw_n ? p->draw_ms / p->draw_n : 0.0, dropped, u->cl->name);
+  memset(p, 0, sizeof *p);
+  p->since = now;
+}
+
+static void render(live_ui *u) {
+  double t0 = pipeline_now();
+  SDL_Rect video;
+  int ow, oh;
+  window_draw_video(u->win, u->mirror, &video, &ow, &oh);
+  if (!u->hide_overlay) {
+    overlay_view v = {0};
+    if (u->have_result) {
+      v.num_classes = u->cl->num_classes;
+      v.class_names = (const char *const *)u->cl->model.class_names;
+      v.probs = smooth_probs(&u->sm);
+      v.label = u->label;
+    }
+    if (u->frame_w > 0) {
+      capture_rect crop = capture_center_crop(u->frame_w, u->frame_h, u->crop_scale);
+      v.show_crop = 1;
+      v.crop = window_map_rect(crop, u->frame_w, u->frame_h, video, u->mirror);
+    }
+    v.status = u->status;
+    v.banner = u->disconnected ? "camera disconnected" : u->paused ? "paused" : NULL;
+    overlay_draw(u->ov, &v, ow, oh);
+  }
+  u->period.draw_ms += (pipeline_now() - t0) * 1e3;
+  u->period.draw_n++;
+}
+
+static void present(live_ui *u) {
+  window_present(u->win);
+  if (u->last_arrived > 0) {
+    /* From the capture thread publishing the frame to it being on screen. */
+    double lat = pipeline_now() - u->last_arrived;
+    u->latency_sum += lat;
+    if (lat > u->latency_max) u->latency_max = lat;
+    u->latency_n++;
+    u->last_arrived = 0;
+  }
+}
+
+static void save_screenshot(live_ui *u, const char *path) {
+  char err[512];
+  if (window_save_png(u->win, path, err, sizeof err) != 0)
+    cli_error("%s", err);
+  else
+    fprintf(stderr, "screenshot: %s\n", path);
+}
+
+/* A frame from the source: onto the texture, cropped into the worker's input. */
+static int take_frame(live_ui *u, capture_frame *f) {
+  char err[512];
+  if (window_set_frame(u->win, f->rgb, f->width, f->height, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    return -1;
+  }
+  u->frame_w = f->width;
+  u->frame_h = f->height;
+  double t0 = pipeline_now();
+  capture_image img = {f->rgb, f->width, f->height, f->width * 3, 3};
+  capture_crop_resize(&img, capture_center_crop(f->width, f->height, u->crop_scale),
+                      u->cl->c, u->cl->h, u->cl->w, pipeline_input(u->pl));
+  u->period.crop_ms += (pipeline_now() - t0) * 1e3;
+  u->period.crop_n++;
+  pipeline_submit(u->pl, f->seq, f->pts_s);
+  u->last_seq = f->seq;
+  u->last_arrived = f->arrived_s;
+  u->frames_shown++;
+  u->period.shown++;
+  u->disconnected = 0;
+  return 0;
+}
+
+/* Takes the worker's newest result, if any. Returns -1 if the CNN failed. */
+static int take_result(live_ui *u) {
+  pipeline_result r;
+  int rc = pipeline_poll(u->pl, u->probs, &r);
+  if (rc <= 0) {
+    if (rc < 0) cli_error("%s: inference failed", u->cl->name);
+    return rc;
+  }
+  double dt = !u->have_result ? 0.0 : r.pts_s - u->prev_pts > 0 ? r.pts_s - u->prev_pts : 1.0 / 30;
+  u->prev_pts = r.pts_s;
+  u->label = smooth_update(&u->sm, u->probs, dt);
+  u->have_result = 1;
+  headless_log_frame(u->log, r.seq, r.pts_s, u->probs,
+                     classifier_argmax(u->probs, u->cl->num_classes), u->label);
+  u->results++;
+  u->period.inferred++;
+  u->period.cnn_ms += r.cnn_ms;
+  return 1;
+}
+
+/* Reopens the video at its end so a replay (and the demo clip) keeps going. */
+static int restart_video(live_ui *u) {
+  char err[CAPTURE_ERR_LEN];
+  capture_close(u->src);
+  u->src = NULL;
+  capture_video_opts vo = {u->o->video, CAPTURE_LATEST, 1};
+  if (capture_open_video(&u->src, &vo, err, sizeof err) != CAPTURE_OK) {
+    cli_error("%s", err);
+    return -1;
+  }
+  u->eof_loops++;
+  return 0;
+}
+
+/* Keys and window events. Returns 1 to quit. */
+static int handle_events(live_ui *u, int *dirty, int *screenshot_now, int wait_ms) {
+  SDL_Event e;
+  int have = wait_ms > 0 ? SDL_WaitEventTimeout(&e, wait_ms) : SDL_PollEvent(&e);
+  for (; have; have = SDL_PollEvent(&e)) {
+    if (e.type == SDL_QUIT) return 1;
+    if (e.type == SDL_WINDOWEVENT) *dirty = 1;
+    if (e.type != SDL_KEYDOWN) continue;
+    switch (e.key.keysym.sym) {
+      case SDLK_q:
+      case SDLK_ESCAPE: return 1;
+      case SDLK_SPACE: u->paused = !u->paused; break;
+      case SDLK_s: *screenshot_now = 1; break;
+      case SDLK_m: u->mirror = !u->mirror; break;
+      case SDLK_h: u->hide_overlay = !u->hide_overlay; break;
+      default: break;
+    }
+    *dirty = 1;
+  }
+  return 0;
+}
+
+static int ui_loop(live_ui *u) {
+  const live_opts *o = u->o;
+  int code = EXIT_OK, quit = 0;
+  double start = pipeline_now(), last_status = 0;
+  u->period.since = start;
+  snprintf(u->status, sizeof u->status, "starting | %s", u->cl->name);
+  while (!quit) {
+    int dirty = 0, shot = 0;
+    if (headless_stop_requested(u->stop)) break;
+    /* Blocking is on the camera only while nothing else is due, never longer
+     * than one event poll interval. */
+    int idle = u->paused || u->disconnected;
+    if (handle_events(u, &dirty, &shot, idle ? 10 : 0)) break;
+    if (!u->paused) {
+      capture_frame f;
+      int rc = capture_next(u->src, &f, dirty || shot ? 0 : 5);
+      if (rc == CAPTURE_OK) {
+        int bad = take_frame(u, &f);
+        capture_release(u->src, &f);
+        if (bad) {
+          code = EXIT_RUNTIME;
+          break;
+        }
+        dirty = 1;
+      } else if (rc == CAPTURE_EOF) {
+        if (restart_video(u) != 0) {
+          code = EXIT_RUNTIME;
+          break;
+        }
+      } else if (rc == CAPTURE_DISCONNECTED) {
+        dirty |= !u->disconnected;
+        u->disconnected = 1;
+      } else if (rc == CAPTURE_ERROR) {
+        cli_error("%s", capture_error(u->src));
+        code = EXIT_RUNTIME;
+        break;
+      }
+    }
+    int last = o->frames > 0 && u->frames_shown >= o->frames;
+    /* The final frame waits for its own result, so that a --screenshot shows
+     * the prediction of the frame it shows. */
+    if (last && pipeline_wait(u->pl, u->last_seq, 5000) < 0) {
+      cli_error("%s: inference failed", u->cl->name);
+      code = EXIT_RUNTIME;
+      break;
+    }
+    int rc = take_result(u);
+    if (rc < 0) {
+      code = EXIT_RUNTIME;
+      break;
+    }
+    dirty |= rc;
+    double now = pipeline_now();
+    if (now - last_status >= STATUS_PERIOD_S) {
+      update_status(u, now);
+      last_status = now;
+      dirty = 1;
+    }
+    if (!dirty && !shot && !last) continue;
+    render(u);
+    if (shot) {
+      char name[64];
+      time_t tt = time(NULL);
+      struct tm tm;
+      localtime_r(&tt, &tm);
+      strftime(name, sizeof name, "emocam-%Y%m%d-%H%M%S.png", &tm);
+      save_screenshot(u, name);
+    }
+    if (last) {
+      if (o->screenshot) save_screenshot(u, o->screenshot);
+      quit = 1;
+    }
+    present(u);
+  }
+  if (!quit && o->screenshot && code == EXIT_OK) {
+    render(u);
+    save_screenshot(u, o->screenshot);
+  }
+  double secs = pipeline_now() - start;
+  fprintf(stderr, "display: %lld frames in %.2f s (%.1f fps), latency publish->present mean %.1f ms, max %.1f ms\n",
+          (long long)u->frames_shown, secs, secs > 0 ? u->frames_shown / secs : 0.0,
+          u->latency_n ? 1e3 * u->latency_sum / u->latency_n : 0.0, 1e3 * u->latency_max);
+  headless_log_summary(u->log, secs, 0);
+  return code;
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int open_source(const live_opts *o, capture_source **src, char *err, size_t errlen) {
+  if (o->video) {
+    capture_video_opts vo = {o->video, o->headless ? CAPTURE_ALL : CAPTURE_LATEST,
+                             o->headless ? 0 : 1};
+    return capture_open_video(src, &vo, err, errlen);
+  }
+  capture_camera_opts co = {o->camera, o->width, o->height, o->fps, o->record, !o->headless};
+  return capture_open_camera(src, &co, err, errlen);
+}
+
+static int run_window(live_ui *u) {
+  char err[512];
+  capture_stats st;
+  capture_get_stats(u->src, &st);
+  char title[300];
+  snprintf(title, sizeof title, "emocam - %s", u->source_name);
+  if (window_open(&u->win, title, st.width, st.height, err, sizeof err) != 0 ||
+      overlay_create(&u->ov, window_renderer(u->win), err, sizeof err) != 0) {
+    cli_error("%s", err);
+    return EXIT_RUNTIME;
+  }
+  if (pipeline_create(&u->pl, u->cl, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    return EXIT_RUNTIME;
+  }
+  return ui_loop(u);
+}
+
+int cmd_live(int argc, char **argv) {
+  live_opts o;
+  int rc = parse_options(argc, argv, &o);
+  if (rc != 0) return rc > 0 ? EXIT_OK : EXIT_USAGE;
+  if (o.list_cameras) {
+    static char buf[16384];
+    int n = capture_list_cameras(buf, sizeof buf);
+    if (n <= 0)
+      printf("no cameras found (/dev/video*)\n");
+    else
+      fputs(buf, stdout);
+    return EXIT_OK;
+  }
+
+  /* SIGINT/SIGTERM end the run cleanly: blocked here, before any thread
+   * exists, so every thread inherits the mask, and polled by the loops. */
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+  char demo[1024];
+  if (!o.camera && !o.video) {
+    if (access(DEFAULT_CAMERA, F_OK) == 0) {
+      o.camera = DEFAULT_CAMERA;
+    } else if (assets_find(ASSETS_DEMO_CLIP, demo, sizeof demo) == 0) {
+      if (o.record) {
+        cli_error("--record needs a camera, and there is none at " DEFAULT_CAMERA);
+        return EXIT_USAGE;
+      }
+      fprintf(stderr, "emocam: no camera at " DEFAULT_CAMERA ": playing the demo clip %s\n",
+              demo);
+      o.video = demo;
+    } else {
+      cli_error("no camera at " DEFAULT_CAMERA " and no demo clip (looked for %s); "
+                "give --camera DEV or --video FILE", demo);
+      return EXIT_RUNTIME;
+    }
+  }
+
+  char err[1024];
+  classifier cl;
+  if (classifier_open(&cl, o.model, 1, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    return EXIT_RUNTIME;
+  }
+  int code = EXIT_RUNTIME;
+  capture_source *src = NULL;
+  float crop_scale = o.crop_scale_given ? o.crop_scale : cl.crop_scale;
+  if (open_source(&o, &src, err, sizeof err) != CAPTURE_OK) {
+    cli_error("%s", err);
+    classifier_close(&cl);
+    return EXIT_RUNTIME;
+  }
+
+  if (o.headless) {
+    headless_opts ho = {o.csv, o.labels, o.frames, o.smooth_s, crop_scale, o.camera != NULL,
+                        &stop};
+    code = headless_run(src, &cl, &ho);
+    capture_close(src);
+    classifier_close(&cl);
+    return code;
+  }
+
+  live_ui u;
+  memset(&u, 0, sizeof u);
+  u.o = &o;
+  u.src = src;
+  u.camera = o.camera != NULL;
+  u.source_name = o.camera ? o.camera : o.video;
+  u.cl = &cl;
+  u.crop_scale = crop_scale;
+  u.stop = &stop;
+  u.probs = calloc((size_t)cl.num_classes, sizeof(float));
+  if (!u.probs) {
+    cli_error("out of memory");
+  } else if (headless_log_open(&u.log, &cl, o.csv, o.labels, err, sizeof err) != 0) {
+    cli_error("%s", err);
+  } else {
+    smooth_init(&u.sm, cl.num_classes, o.smooth_s); /* class count checked by the log */
+    code = run_window(&u);
+  }
+  /* Order: the worker uses cl, the capture thread feeds nothing else. */
+  pipeline_destroy(u.pl);
+  capture_close(u.src);
+  overlay_destroy(u.ov);
+  window_close(u.win);
+  if (headless_log_close(u.log) != 0) code = EXIT_RUNTIME;
+  free(u.probs);
+  classifier_close(&cl);
+  return code;
+}

@@ -1,0 +1,67 @@
+/* headless: the live pipeline as a batch job, without a window: every frame
+ * through crop-and-resize and the CNN, one CSV row per frame (raw
+ * probabilities and the label the window would have shown), and a summary on
+ * stderr, optionally scored against a per-frame labels file.
+ */
+#ifndef APP_HEADLESS_H
+#define APP_HEADLESS_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "classifier.h"
+
+typedef struct {
+  const char *csv_path;    /* NULL: no CSV; "-": stdout */
+  const char *labels_path; /* NULL, or a CSV with `frame` and `label` columns */
+  int64_t max_frames;      /* stop after this many frames; 0: until EOF/signal */
+  float smooth_s;          /* EMA time constant of the shown label; 0: raw */
+  float crop_scale;        /* centre crop scale, 0.2 .. 1 */
+  int camera;              /* the source is a camera (disconnect: exit 1) */
+  const sigset_t *stop;    /* signals that end the run cleanly; the caller has
+                              blocked them in every thread */
+} headless_opts;
+
+/* Runs src (borrowed, open) through cl (borrowed) until EOF, max_frames or a
+ * stop signal. Prints errors as "emocam: ..." and the summary on stderr.
+ * Returns the exit code: 0 (end, limit or signal), 1 (runtime error, camera
+ * lost, CSV not writable or labels file invalid). */
+int headless_run(capture_source *src, classifier *cl, const headless_opts *opts);
+
+/* The per-frame record both the window and headless runs keep: CSV rows and
+ * the tallies of the end-of-run summary. */
+typedef struct headless_log headless_log;
+
+/* Opens csv_path (NULL: none, "-": stdout) and writes the header
+ * `frame,time_s,label,confidence,p_<class>...,smoothed_label`; reads
+ * labels_path (NULL: none) for scoring. cl is borrowed and must outlive the
+ * log. Returns 0, or -1 with err naming the file. */
+int headless_log_open(headless_log **out, const classifier *cl, const char *csv_path,
+                      const char *labels_path, char *err, size_t errlen);
+/* One processed frame: raw probabilities [num_classes], raw and shown label.
+ * Allocates nothing. */
+void headless_log_frame(headless_log *lg, int64_t frame, double time_s, const float *probs,
+                        int raw, int shown);
+/* Frames logged so far. */
+int64_t headless_log_frames(const headless_log *lg);
+/* Prints the summary to stderr (frames, rate over `seconds`, share of each
+ * raw label, shown label changes, accuracy against the labels file). */
+void headless_log_summary(const headless_log *lg, double seconds, int interrupted);
+/* Flushes and closes the CSV and frees the log (NULL ok). Returns 0, or -1
+ * after printing "emocam: <csv>: write error". */
+int headless_log_close(headless_log *lg);
+
+/* True when one of the signals in stop (blocked by the caller) is pending;
+ * consumes it. Polling with sigtimedwait needs no handler and no global. NULL
+ * stop: never. */
+int headless_stop_requested(const sigset_t *stop);
+
+/* Reads a labels CSV (header with `frame` and `label` columns, in any order;
+ * other columns ignored) into *labels_out: [*count_out] class indices of
+ * class_names by frame number, -1 for frames it does not list. Returns 0, or
+ * -1 with err naming the file, line and problem. *labels_out is malloc'd. */
+int headless_read_labels(const char *path, const char *const *class_names, int num_classes,
+                         int **labels_out, int64_t *count_out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,49 @@
+/* overlay: what the live window draws over the video: the shown label and its
+ * probability in large text, one bar per class with its name and percentage
+ * (top class highlighted), the crop rectangle, a status line and a banner
+ * ("camera disconnected", "paused"). Text comes from glyph atlases built once,
+ * so drawing a frame allocates nothing.
+ */
+#ifndef APP_OVERLAY_H
+#define APP_OVERLAY_H
+
+#include <SDL.h>
+#include <stddef.h>
+
+typedef struct overlay overlay;
+
+/* What one frame of the overlay shows; every pointer is borrowed. */
+typedef struct {
+  int num_classes;               /* 0: no model result yet (no label, no bars) */
+  const char *const *class_names; /* [num_classes], in the model's order */
+  const float *probs;            /* [num_classes] shown (smoothed) probabilities */
+  int label;                     /* class shown as the label and highlighted */
+  int show_crop;                 /* outline crop */
+  SDL_Rect crop;                 /* crop rectangle in window pixels */
+  const char *status;            /* status line, or NULL */
+  const char *banner;            /* centred message, or NULL */
+} overlay_view;
+
+/* Builds the glyph atlases (DejaVu Sans via font_open) as textures of
+ * renderer, which is borrowed and must outlive the overlay. Returns 0, or -1
+ * with err naming the font or the SDL failure. Main (SDL) thread only. */
+int overlay_create(overlay **out, SDL_Renderer *renderer, char *err, size_t errlen);
+void overlay_destroy(overlay *ov); /* NULL ok */
+
+/* Draws view over whatever is in the renderer, for an out_w x out_h output.
+ * Allocates nothing. */
+void overlay_draw(overlay *ov, const overlay_view *view, int out_w, int out_h);
+
+/* Layout, for tests and hit checks: the full-length track of class i's bar
+ * (a bar of probability p fills round(p * track.w) pixels from track.x) and
+ * the box of the large label text, for an out_w x out_h output. */
+SDL_Rect overlay_bar_track(const overlay *ov, int num_classes, int i, int out_w, int out_h);
+SDL_Rect overlay_label_box(const overlay *ov, int out_w, int out_h);
+
+/* Colours, so tests can find what was drawn. */
+#define OVERLAY_BAR_RGB 0x6fa8dcu  /* bars of the other classes */
+#define OVERLAY_TOP_RGB 0xffb627u  /* bar and name of the top class */
+#define OVERLAY_CROP_RGB 0x4cd97bu /* crop rectangle */
+#define OVERLAY_CROP_THICKNESS 2
+
+#endif
