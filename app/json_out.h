@@ -13,12 +13,12 @@
 
 /* Writer state; caller-owned, set up by json_out_init. No allocation. */
 typedef struct {
-  FILE *f;                             /* borrowed */
-  int depth;                           /* open containers */
-  int count[JSON_OUT_MAX_DEPTH];       /* values written in each container */
-  int inline_[JSON_OUT_MAX_DEPTH];     /* container written on one line */
-  int after_key;                       /* a key was written, its value is next */
-  int overflow;                        /* nesting went past JSON_OUT_MAX_DEPTH */
+  FILE *f;                         /* borrowed */
+  int depth;                       /* open containers */
+  int count[JSON_OUT_MAX_DEPTH];   /* values written in each container */
+  int inline_[JSON_OUT_MAX_DEPTH]; /* container written on one line */
+  int after_key;                   /* a key was written, its value is next */
+  int overflow;                    /* nesting went past JSON_OUT_MAX_DEPTH */
 } json_out;
 
 /* Starts a writer on f. Containers begun with inline_ != 0 are written on one
@@ -45,8 +45,8 @@ int json_out_status(const json_out *j);
 
 /* ---- atomic files -------------------------------------------------------- */
 typedef struct {
-  FILE *f;        /* the stream to write to */
-  int is_stdout;  /* path was "-" */
+  FILE *f;       /* the stream to write to */
+  int is_stdout; /* path was "-" */
   char path[4096];
   char tmp[4096];
 } json_file;

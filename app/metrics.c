@@ -40,12 +40,18 @@ void metrics_free(metrics_report *r) {
 
 const char *metrics_strerror(int code) {
   switch (code) {
-  case METRICS_OK: return "success";
-  case METRICS_EARG: return "invalid arguments (classes < 1, negative count or missing arrays)";
-  case METRICS_ELABEL: return "a true label is outside [0, classes)";
-  case METRICS_ENONFINITE: return "a predicted probability is NaN or infinite";
-  case METRICS_ENOMEM: return "out of memory";
-  default: return "unknown metrics error";
+  case METRICS_OK:
+    return "success";
+  case METRICS_EARG:
+    return "invalid arguments (classes < 1, negative count or missing arrays)";
+  case METRICS_ELABEL:
+    return "a true label is outside [0, classes)";
+  case METRICS_ENONFINITE:
+    return "a predicted probability is NaN or infinite";
+  case METRICS_ENOMEM:
+    return "out of memory";
+  default:
+    return "unknown metrics error";
   }
 }
 
@@ -169,15 +175,14 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
     if (len > width)
       width = len;
   }
-  fprintf(out, "%*s  %9s %9s %9s %9s\n\n", width, "", "precision", "recall", "f1-score",
-          "support");
+  fprintf(out, "%*s  %9s %9s %9s %9s\n\n", width, "", "precision", "recall", "f1-score", "support");
   for (int c = 0; c < k; c++)
     fprintf(out, "%*s  %9.4f %9.4f %9.4f %9d\n", width, class_name(class_names, c, buf, sizeof buf),
             r->precision[c], r->recall[c], r->f1[c], r->support[c]);
   fputc('\n', out);
   fprintf(out, "%*s  %9s %9s %9.4f %9d\n", width, "accuracy", "", "", r->accuracy, r->n);
-  fprintf(out, "%*s  %9s %9s %9.4f %9d\n", width, "balanced accuracy", "", "",
-          r->balanced_accuracy, r->n);
+  fprintf(out, "%*s  %9s %9s %9.4f %9d\n", width, "balanced accuracy", "", "", r->balanced_accuracy,
+          r->n);
   fprintf(out, "%*s  %9.4f %9.4f %9.4f %9d\n", width, "macro avg", r->macro_precision,
           r->macro_recall, r->macro_f1, r->n);
   fprintf(out, "%*s  %9.4f %9.4f %9.4f %9d\n", width, "weighted avg", r->weighted_precision,
@@ -227,8 +232,8 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-int metrics_write_json(const char *path, const metrics_report *r,
-                       const char *const *class_names, char *err, size_t errlen) {
+int metrics_write_json(const char *path, const metrics_report *r, const char *const *class_names,
+                       char *err, size_t errlen) {
   json_file jf;
   if (json_file_open(&jf, path, err, errlen) != 0)
     return -1;

@@ -14,9 +14,9 @@
 /* Return codes of metrics_compute. */
 enum {
   METRICS_OK = 0,
-  METRICS_EARG = -1,      /* num_classes < 1, n < 0, or a NULL array with n > 0 */
-  METRICS_ELABEL = -2,    /* a truth label outside [0, num_classes) */
-  METRICS_ENONFINITE = -3,/* a probability is NaN or infinite */
+  METRICS_EARG = -1,       /* num_classes < 1, n < 0, or a NULL array with n > 0 */
+  METRICS_ELABEL = -2,     /* a truth label outside [0, num_classes) */
+  METRICS_ENONFINITE = -3, /* a probability is NaN or infinite */
   METRICS_ENOMEM = -4
 };
 
@@ -24,15 +24,15 @@ enum {
  * released by metrics_free. All ratios whose denominator is 0 are 0
  * (scikit-learn's zero_division=0). */
 typedef struct {
-  int num_classes; /* K */
-  int n;           /* samples */
-  int *confusion;  /* [K, K]: confusion[t * K + p] = samples of true class t
-                      predicted as p */
-  int *support;    /* [K] samples whose true class is k (row sums) */
-  int *predicted;  /* [K] samples predicted as k (column sums) */
+  int num_classes;                 /* K */
+  int n;                           /* samples */
+  int *confusion;                  /* [K, K]: confusion[t * K + p] = samples of true class t
+                                      predicted as p */
+  int *support;                    /* [K] samples whose true class is k (row sums) */
+  int *predicted;                  /* [K] samples predicted as k (column sums) */
   double *precision, *recall, *f1; /* [K] */
-  double accuracy;          /* correct / n */
-  double balanced_accuracy; /* mean recall over classes with support > 0 */
+  double accuracy;                 /* correct / n */
+  double balanced_accuracy;        /* mean recall over classes with support > 0 */
   double macro_precision, macro_recall, macro_f1;          /* mean over all K */
   double weighted_precision, weighted_recall, weighted_f1; /* weighted by support */
   /* Calibration: bin b holds samples whose top-label confidence is in
@@ -43,8 +43,8 @@ typedef struct {
   int bin_count[METRICS_ECE_BINS];
   double bin_confidence[METRICS_ECE_BINS]; /* mean confidence in the bin, 0 if empty */
   double bin_accuracy[METRICS_ECE_BINS];   /* fraction correct in the bin, 0 if empty */
-  int *pred;         /* [n] predicted class: argmax, lowest index wins ties */
-  float *confidence; /* [n] top-label probability probs[i, pred[i]] */
+  int *pred;                               /* [n] predicted class: argmax, lowest index wins ties */
+  float *confidence;                       /* [n] top-label probability probs[i, pred[i]] */
 } metrics_report;
 
 /* Computes every metric of r from truth [n] (labels in [0, num_classes)) and
@@ -76,7 +76,7 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
  * to path atomically (temporary file in the same folder, then rename); path
  * "-" writes to stdout. class_names as for metrics_print.
  * Returns 0, or -1 with err filled. */
-int metrics_write_json(const char *path, const metrics_report *r,
-                       const char *const *class_names, char *err, size_t errlen);
+int metrics_write_json(const char *path, const metrics_report *r, const char *const *class_names,
+                       char *err, size_t errlen);
 
 #endif

@@ -26,7 +26,7 @@ static int failures;
   do {                                                                                             \
     double a_ = (a), b_ = (b);                                                                     \
     if (!(fabs(a_ - b_) <= 1e-6)) {                                                                \
-      fprintf(stderr, "%s:%d: %s = %.9f, expected %.9f\n", __FILE__, __LINE__, #a, a_, b_);       \
+      fprintf(stderr, "%s:%d: %s = %.9f, expected %.9f\n", __FILE__, __LINE__, #a, a_, b_);        \
       failures++;                                                                                  \
     }                                                                                              \
   } while (0)
