@@ -142,8 +142,9 @@ int report_confusion_png(const char *path, const metrics_report *r, const char *
     const char *nm = class_name(class_names, c, name, sizeof name);
     rc_text(&cv, cv.label, nm, l.grid_x - 8, l.grid_y + c * l.cell + l.cell / 2, RC_RIGHT,
             RC_MIDDLE, RC_INK, 0, CM_LEFT - 48);
-    rc_text(&cv, cv.label, nm, l.grid_x + c * l.cell + l.cell / 2, l.grid_y + side + 8, RC_CENTER,
-            RC_TOP, RC_INK, 0, l.cell - 4);
+    TTF_Font *xf = rc_text_width(cv.label, nm) <= l.cell - 4 ? cv.label : cv.small;
+    rc_text(&cv, xf, nm, l.grid_x + c * l.cell + l.cell / 2, l.grid_y + side + 8, RC_CENTER, RC_TOP,
+            RC_INK, 0, l.cell - 4);
   }
   rc_text(&cv, cv.bold, "true class", 18, l.grid_y + side / 2, RC_LEFT, RC_MIDDLE, RC_INK, 1, 0);
   rc_text(&cv, cv.bold, "predicted class", l.grid_x + side / 2, l.grid_y + side + 40, RC_CENTER,
@@ -239,10 +240,18 @@ int report_grid_png(const char *path, const char *title, const float *images, in
     int cx = th.x + th.w / 2, ty = th.y + th.h + G_BORDER + 6;
     snprintf(buf, sizeof buf, "true: %s", class_name(class_names, truth[s], name, sizeof name));
     rc_text(&cv, cv.small, buf, cx, ty, RC_CENTER, RC_TOP, col, 0, G_TILE_W - 6);
-    snprintf(buf, sizeof buf, "pred: %s (%.0f%%)",
-             class_name(class_names, pred[s], name, sizeof name), 100.0 * confidence[s]);
-    rc_text(&cv, ok ? cv.small : cv.bold, buf, cx, ty + 17, RC_CENTER, RC_TOP, col, 0,
-            G_TILE_W - 6);
+    /* Mistakes get a bold prediction when it fits; a long class name is cut
+     * rather than the confidence. */
+    const char *pname = class_name(class_names, pred[s], name, sizeof name);
+    char pct[16], fitted[64];
+    snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * confidence[s]);
+    TTF_Font *pf = ok ? cv.small : cv.bold;
+    snprintf(buf, sizeof buf, "pred: %s%s", pname, pct);
+    if (rc_text_width(pf, buf) > G_TILE_W - 6)
+      pf = cv.small;
+    int room = G_TILE_W - 6 - rc_text_width(pf, "pred: ") - rc_text_width(pf, pct);
+    snprintf(buf, sizeof buf, "pred: %s%s", rc_fit(pf, pname, room, fitted, sizeof fitted), pct);
+    rc_text(&cv, pf, buf, cx, ty + 17, RC_CENTER, RC_TOP, col, 0, G_TILE_W - 6);
   }
   int rc = rc_save_png(&cv, path, err, errlen);
   rc_free(&cv);

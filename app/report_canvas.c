@@ -184,10 +184,7 @@ int rc_text_width(TTF_Font *font, const char *text) {
   return w;
 }
 
-/* Copies text into buf, cut (at a UTF-8 character boundary) and ended with an
- * ellipsis so that it fits max_width. */
-static const char *fit_text(TTF_Font *font, const char *text, int max_width, char *buf,
-                            size_t len) {
+const char *rc_fit(TTF_Font *font, const char *text, int max_width, char *buf, size_t len) {
   if (max_width <= 0 || rc_text_width(font, text) <= max_width)
     return text;
   size_t n = strlen(text);
@@ -228,7 +225,7 @@ int rc_text(rc_canvas *c, TTF_Font *font, const char *text, int x, int y, int ha
   if (!text || !*text)
     return 0;
   char buf[512];
-  text = fit_text(font, text, max_width, buf, sizeof buf);
+  text = rc_fit(font, text, max_width, buf, sizeof buf);
   SDL_Surface *t = TTF_RenderUTF8_Blended(font, text, col);
   if (!t)
     return 0;

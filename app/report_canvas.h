@@ -68,6 +68,10 @@ void rc_disc(rc_canvas *c, float cx, float cy, float radius, SDL_Color col);
  * when rotated), 0 for empty text or on a rendering failure. */
 int rc_text(rc_canvas *c, TTF_Font *font, const char *text, int x, int y, int halign, int valign,
             SDL_Color col, int rotated, int max_width);
+/* text itself when it fits max_width (or max_width <= 0), else a copy in buf
+ * (len >= 8) cut at a UTF-8 character boundary and ended with an ellipsis so
+ * that it fits. */
+const char *rc_fit(TTF_Font *font, const char *text, int max_width, char *buf, size_t len);
 /* Width in pixels of text in font (0 on failure). */
 int rc_text_width(TTF_Font *font, const char *text);
 
