@@ -2,3 +2,31 @@
 # against an LD_PRELOAD fake camera (tests/fakecam).
 emocam_test(test_capture_crop capture 60 test_capture_crop.c capture m)
 emocam_test(test_capture_video capture 120 test_capture_video.c capture m)
+
+# The fake UVC camera: an LD_PRELOAD library interposing libv4l2's syscalls.
+add_library(fakecam SHARED fakecam/fakecam.c fakecam/fakecam_frames.c)
+set_target_properties(fakecam PROPERTIES POSITION_INDEPENDENT_CODE ON C_EXTENSIONS ON)
+target_compile_options(fakecam PRIVATE -fPIC)
+target_link_libraries(fakecam PRIVATE PkgConfig::AVCODEC PkgConfig::AVUTIL ${CMAKE_DL_LIBS} Threads::Threads)
+
+# One scenario per ctest, each with its own fake-camera environment.
+emocam_test(test_capture_camera capture 30 test_capture_camera.c capture m)
+target_include_directories(test_capture_camera PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_dependencies(test_capture_camera fakecam)
+set(FAKECAM_ENV "LD_PRELOAD=$<TARGET_FILE:fakecam>")
+if(EMOCAM_SANITIZE)
+  # The sanitizer runtime is not first in the preload list; its interceptors
+  # still run behind the fake's (they are what RTLD_NEXT finds).
+  list(APPEND FAKECAM_ENV "ASAN_OPTIONS=verify_asan_link_order=0")
+endif()
+set_tests_properties(test_capture_camera PROPERTIES ENVIRONMENT "${FAKECAM_ENV};FAKECAM_FORMATS=yuyv")
+foreach(scenario mjpeg busy faults unplug reconnect record)
+  add_test(NAME test_capture_camera_${scenario} COMMAND test_capture_camera ${scenario})
+  set_tests_properties(test_capture_camera_${scenario} PROPERTIES LABELS capture TIMEOUT 30 SKIP_RETURN_CODE 77)
+endforeach()
+set_tests_properties(test_capture_camera_mjpeg PROPERTIES ENVIRONMENT "${FAKECAM_ENV};FAKECAM_FORMATS=mjpeg")
+set_tests_properties(test_capture_camera_busy PROPERTIES ENVIRONMENT "${FAKECAM_ENV};FAKECAM_BUSY=1")
+set_tests_properties(test_capture_camera_faults PROPERTIES ENVIRONMENT "${FAKECAM_ENV}")
+set_tests_properties(test_capture_camera_unplug PROPERTIES ENVIRONMENT "${FAKECAM_ENV};FAKECAM_UNPLUG_AFTER=10")
+set_tests_properties(test_capture_camera_reconnect PROPERTIES ENVIRONMENT "${FAKECAM_ENV};FAKECAM_UNPLUG_AFTER=10;FAKECAM_RETURN_AFTER=1.5")
+set_tests_properties(test_capture_camera_record PROPERTIES ENVIRONMENT "${FAKECAM_ENV}")

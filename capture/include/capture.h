@@ -112,4 +112,12 @@ void capture_close(capture_source *src);
  * sizes, into buf. Returns the number of devices found. */
 int capture_list_cameras(char *buf, size_t len);
 
+/* Describes one device into buf: a line `DEV: "card" (driver, bus)` and one
+ * line per native format with its discrete sizes (or size range). Returns 1
+ * when it is a video capture device, 0 when it is a V4L2 node of another
+ * kind (e.g. a UVC metadata node; buf still says what it is), CAPTURE_ERROR
+ * when it cannot be opened or queried (err names the device). */
+int capture_describe_camera(const char *device, char *buf, size_t len, char *err,
+                            size_t errlen);
+
 #endif
