@@ -3,6 +3,7 @@
  * pipeline headless. Parses the options, picks the source (camera, video, or
  * the demo clip when there is no camera) and the model, then runs.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -193,11 +194,11 @@ static void update_status(live_ui *u, double now) {
   capture_get_stats(u->src, &st);
   long long dropped = (long long)(st.dropped + pipeline_skipped(u->pl));
   snprintf(u->status, sizeof u->status,
-           "display %.1f fps  inference %.1f fps | capture %.1f  crop %.1f  cnn %.1f  "
-           "draw %.1f ms | dropped %lld | %s",
-           p->shown / span, p->inferred / span, st.capture_ms,
+           "display %.1f fps   inference %.1f fps   dropped %lld   model %s\n"
+           "ms per frame: capture %.1f   crop+resize %.2f   CNN %.1f   drawing %.1f",
+           p->shown / span, p->inferred / span, dropped, u->cl->name, st.capture_ms,
            p->crop_n ? p->crop_ms / p->crop_n : 0.0, p->inferred ? p->cnn_ms / p->inferred : 0.0,
-           p->draw_n ? p->draw_ms / p->draw_n : 0.0, dropped, u->cl->name);
+           p->draw_n ? p->draw_ms / p->draw_n : 0.0);
   memset(p, 0, sizeof *p);
   p->since = now;
 }
@@ -426,21 +427,23 @@ static int open_source(const live_opts *o, capture_source **src, char *err, size
   return capture_open_camera(src, &co, err, errlen);
 }
 
+/* Window, overlay and worker first, then the source: a camera or a paced
+ * video starts publishing as soon as it is open, and frames published while
+ * the window is still being made would only be dropped. */
 static int run_window(live_ui *u) {
-  char err[512];
-  capture_stats st;
-  capture_get_stats(u->src, &st);
+  char err[CAPTURE_ERR_LEN];
   char title[300];
   snprintf(title, sizeof title, "emocam - %s", u->source_name);
-  if (window_open(&u->win, title, st.width, st.height, err, sizeof err) != 0 ||
-      overlay_create(&u->ov, window_renderer(u->win), err, sizeof err) != 0) {
+  if (window_open(&u->win, title, 0, 0, err, sizeof err) != 0 ||
+      overlay_create(&u->ov, window_renderer(u->win), err, sizeof err) != 0 ||
+      pipeline_create(&u->pl, u->cl, err, sizeof err) != 0 ||
+      open_source(u->o, &u->src, err, sizeof err) != CAPTURE_OK) {
     cli_error("%s", err);
     return EXIT_RUNTIME;
   }
-  if (pipeline_create(&u->pl, u->cl, err, sizeof err) != 0) {
-    cli_error("%s", err);
-    return EXIT_RUNTIME;
-  }
+  capture_stats st;
+  capture_get_stats(u->src, &st);
+  window_size_for_frame(u->win, st.width, st.height);
   return ui_loop(u);
 }
 
@@ -485,6 +488,10 @@ int cmd_live(int argc, char **argv) {
     }
   }
 
+  if (o.video && access(o.video, R_OK) != 0) {
+    cli_error("%s: %s", o.video, strerror(errno));
+    return EXIT_RUNTIME;
+  }
   char err[1024];
   classifier cl;
   if (classifier_open(&cl, o.model, 1, err, sizeof err) != 0) {
@@ -492,18 +499,16 @@ int cmd_live(int argc, char **argv) {
     return EXIT_RUNTIME;
   }
   int code = EXIT_RUNTIME;
-  capture_source *src = NULL;
   float crop_scale = o.crop_scale_given ? o.crop_scale : cl.crop_scale;
-  if (open_source(&o, &src, err, sizeof err) != CAPTURE_OK) {
-    cli_error("%s", err);
-    classifier_close(&cl);
-    return EXIT_RUNTIME;
-  }
-
   if (o.headless) {
-    headless_opts ho = {o.csv, o.labels, o.frames, o.smooth_s, crop_scale, o.camera != NULL,
-                        &stop};
-    code = headless_run(src, &cl, &ho);
+    capture_source *src = NULL;
+    if (open_source(&o, &src, err, sizeof err) != CAPTURE_OK) {
+      cli_error("%s", err);
+    } else {
+      headless_opts ho = {o.csv, o.labels, o.frames, o.smooth_s, crop_scale, o.camera != NULL,
+                          &stop};
+      code = headless_run(src, &cl, &ho);
+    }
     capture_close(src);
     classifier_close(&cl);
     return code;
@@ -512,7 +517,6 @@ int cmd_live(int argc, char **argv) {
   live_ui u;
   memset(&u, 0, sizeof u);
   u.o = &o;
-  u.src = src;
   u.camera = o.camera != NULL;
   u.source_name = o.camera ? o.camera : o.video;
   u.cl = &cl;
@@ -527,7 +531,7 @@ int cmd_live(int argc, char **argv) {
     smooth_init(&u.sm, cl.num_classes, o.smooth_s); /* class count checked by the log */
     code = run_window(&u);
   }
-  /* Order: the worker uses cl, the capture thread feeds nothing else. */
+  /* The worker uses cl: it goes first. */
   pipeline_destroy(u.pl);
   capture_close(u.src);
   overlay_destroy(u.ov);

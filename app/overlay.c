@@ -222,16 +222,32 @@ static void draw_panel(overlay *ov, const overlay_view *v, int out_w, int out_h)
   }
 }
 
+/* The status text, one or more '\n'-separated lines, at the bottom. */
+static void draw_status(overlay *ov, const char *status, int out_w, int out_h) {
+  const glyph_atlas *small = &ov->atlas[FACE_SMALL];
+  int lines = 1;
+  for (const char *c = status; *c; c++) lines += *c == '\n';
+  int h = lines * small->height + 6;
+  fill(ov->renderer, (SDL_Rect){0, out_h - h, out_w, h}, 0x000000, 170);
+  char line[256];
+  int y = out_h - h + 3;
+  for (const char *s = status; *s;) {
+    size_t n = strcspn(s, "\n");
+    if (n >= sizeof line) n = sizeof line - 1;
+    memcpy(line, s, n);
+    line[n] = '\0';
+    draw_text(ov->renderer, small, MARGIN, y, line, 0xd0d0d0);
+    y += small->height;
+    s += strcspn(s, "\n");
+    if (*s) s++;
+  }
+}
+
 void overlay_draw(overlay *ov, const overlay_view *v, int out_w, int out_h) {
   SDL_Renderer *r = ov->renderer;
   if (v->show_crop) draw_outline(r, v->crop, OVERLAY_CROP_THICKNESS, OVERLAY_CROP_RGB);
   if (v->num_classes > 0) draw_panel(ov, v, out_w, out_h);
-  if (v->status) {
-    const glyph_atlas *small = &ov->atlas[FACE_SMALL];
-    int h = small->height + 6;
-    fill(r, (SDL_Rect){0, out_h - h, out_w, h}, 0x000000, 170);
-    draw_text(r, small, MARGIN, out_h - h + 3, v->status, 0xd0d0d0);
-  }
+  if (v->status) draw_status(ov, v->status, out_w, out_h);
   if (v->banner) {
     const glyph_atlas *big = &ov->atlas[FACE_LABEL];
     int w = text_width(big, v->banner) + 2 * PAD;

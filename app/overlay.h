@@ -20,7 +20,7 @@ typedef struct {
   int label;                     /* class shown as the label and highlighted */
   int show_crop;                 /* outline crop */
   SDL_Rect crop;                 /* crop rectangle in window pixels */
-  const char *status;            /* status line, or NULL */
+  const char *status;            /* status lines ('\n'-separated), or NULL */
   const char *banner;            /* centred message, or NULL */
 } overlay_view;
 

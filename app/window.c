@@ -14,6 +14,16 @@ struct window {
   int frame_w, frame_h;
 };
 
+/* Frames scaled up by a whole factor to at least 480 rows (small frames
+ * would make the overlay crowd the picture), at most 1920 columns. */
+static void initial_size(int frame_w, int frame_h, int *ww, int *wh) {
+  if (frame_w <= 0 || frame_h <= 0) frame_w = 640, frame_h = 480;
+  int scale = (480 + frame_h - 1) / frame_h;
+  while (scale > 1 && frame_w * scale > 1920) scale--;
+  *ww = frame_w * scale;
+  *wh = frame_h * scale;
+}
+
 int window_open(window **out, const char *title, int frame_w, int frame_h, char *err,
                 size_t errlen) {
   *out = NULL;
@@ -32,11 +42,10 @@ int window_open(window **out, const char *title, int frame_w, int frame_h, char 
     SDL_Quit();
     return -1;
   }
-  if (frame_w <= 0 || frame_h <= 0) frame_w = 640, frame_h = 480;
-  int scale = (480 + frame_h - 1) / frame_h;
-  while (scale > 1 && frame_w * scale > 1920) scale--;
-  w->win = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
-                            frame_w * scale, frame_h * scale, SDL_WINDOW_RESIZABLE);
+  int ww, wh;
+  initial_size(frame_w, frame_h, &ww, &wh);
+  w->win = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, ww, wh,
+                            SDL_WINDOW_RESIZABLE);
   if (!w->win) {
     snprintf(err, errlen, "cannot open a window: %s", SDL_GetError());
     window_close(w);
@@ -62,7 +71,15 @@ void window_close(window *w) {
   SDL_Quit();
 }
 
+void window_size_for_frame(window *w, int frame_w, int frame_h) {
+  int ww, wh;
+  initial_size(frame_w, frame_h, &ww, &wh);
+  SDL_SetWindowSize(w->win, ww, wh);
+}
+
 SDL_Renderer *window_renderer(window *w) { return w->renderer; }
+
+SDL_Window *window_handle(window *w) { return w->win; }
 
 int window_set_frame(window *w, const uint8_t *rgb, int width, int height, char *err,
                      size_t errlen) {

@@ -14,7 +14,8 @@
 typedef struct window window;
 
 /* Initialises SDL video, opens a resizable window sized for frames of
- * frame_w x frame_h (scaled up to at least 480 rows) and its renderer (SDL's
+ * frame_w x frame_h (0 x 0: 640 x 480; scaled up by a whole factor to at
+ * least 480 rows) and its renderer (SDL's
  * choice; SDL_RENDER_DRIVER=software forces the software one). SDL's own
  * signal handlers are disabled: the caller handles SIGINT/SIGTERM. Returns 0,
  * or -1 with err filled. Call once per process at a time. */
@@ -23,7 +24,12 @@ int window_open(window **out, const char *title, int frame_w, int frame_h, char 
 /* Destroys the window and shuts SDL down; NULL ok. */
 void window_close(window *w);
 
+/* Resizes the window to what window_open would pick for frame_w x frame_h
+ * (used once the source's frame size is known). */
+void window_size_for_frame(window *w, int frame_w, int frame_h);
+
 SDL_Renderer *window_renderer(window *w); /* borrowed */
+SDL_Window *window_handle(window *w);     /* borrowed */
 
 /* Uploads an RGB24 frame (stride width * 3). The texture is remade only when
  * the size changes. Returns 0 or -1 with err filled. */
