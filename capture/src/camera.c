@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "record.h"
 #include "source.h"
@@ -234,29 +235,38 @@ static int camera_stream(camera_state *c, char *err, size_t errlen) {
 
 /* Opens the device and brings it to streaming. On failure it is closed. */
 static int camera_setup(camera_state *c, char *err, size_t errlen) {
-  c->fd = v4l2_open(c->device, O_RDWR | O_NONBLOCK);
-  if (c->fd < 0) {
+  /* Opened and queried directly first: libv4l2 prints to stderr when handed
+   * something that is not a V4L2 device, and capture/ never prints. */
+  int fd = open(c->device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     camera_open_error(c, errno, err, errlen);
     return CAPTURE_ERROR;
   }
   struct v4l2_capability cap;
   memset(&cap, 0, sizeof(cap));
-  if (xioctl(c->fd, VIDIOC_QUERYCAP, &cap) < 0) {
-    camera_open_error(c, ENOTTY, err, errlen);
-    camera_teardown(c);
+  if (ioctl(fd, VIDIOC_QUERYCAP, &cap) < 0) {
+    camera_open_error(c, errno == EBUSY || errno == ENODEV ? errno : ENOTTY, err, errlen);
+    close(fd);
     return CAPTURE_ERROR;
   }
   uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
   if (!(caps & V4L2_CAP_VIDEO_CAPTURE)) {
     cap_msg(err, errlen, "%s: not a video capture device (\"%s\", driver %s, capabilities 0x%08x; a metadata node? try the other /dev/video*)",
             c->device, (const char *)cap.card, (const char *)cap.driver, caps);
-    camera_teardown(c);
+    close(fd);
     return CAPTURE_ERROR;
   }
   if (!(caps & V4L2_CAP_STREAMING)) {
     cap_msg(err, errlen, "%s: \"%s\" does not support streaming I/O", c->device,
             (const char *)cap.card);
-    camera_teardown(c);
+    close(fd);
+    return CAPTURE_ERROR;
+  }
+  /* libv4l2 takes over the descriptor: format conversion from here on. */
+  c->fd = v4l2_fd_open(fd, 0);
+  if (c->fd < 0) {
+    cap_msg(err, errlen, "%s: libv4l2 cannot use the device: %s", c->device, strerror(errno));
+    close(fd);
     return CAPTURE_ERROR;
   }
   if (camera_negotiate(c, err, errlen) != CAPTURE_OK || camera_stream(c, err, errlen) != CAPTURE_OK) {
