@@ -30,3 +30,19 @@ set_tests_properties(test_capture_camera_faults PROPERTIES ENVIRONMENT "${FAKECA
 set_tests_properties(test_capture_camera_unplug PROPERTIES ENVIRONMENT "${FAKECAM_ENV};FAKECAM_UNPLUG_AFTER=10")
 set_tests_properties(test_capture_camera_reconnect PROPERTIES ENVIRONMENT "${FAKECAM_ENV};FAKECAM_UNPLUG_AFTER=10;FAKECAM_RETURN_AFTER=1.5")
 set_tests_properties(test_capture_camera_record PROPERTIES ENVIRONMENT "${FAKECAM_ENV}")
+
+# bench_video lives in app/ (emocam bench --video); compiled in directly so the
+# test does not depend on the rest of the app.
+emocam_test(test_capture_bench capture 120 test_capture_bench.c capture)
+target_sources(test_capture_bench PRIVATE ${PROJECT_SOURCE_DIR}/app/bench_video.c)
+target_include_directories(test_capture_bench PRIVATE ${PROJECT_SOURCE_DIR}/app)
+
+# The hand-off under stress; with the fake camera so its thread runs too.
+emocam_test(test_capture_threads capture 120 test_capture_threads.c capture)
+set_tests_properties(test_capture_threads PROPERTIES ENVIRONMENT "${FAKECAM_ENV}")
+if(EMOCAM_TSAN)
+  # Only meaningful in a ThreadSanitizer build: any race report fails it.
+  add_test(NAME test_capture_tsan COMMAND test_capture_threads)
+  set_tests_properties(test_capture_tsan PROPERTIES LABELS "capture;tsan" TIMEOUT 300
+    ENVIRONMENT "${FAKECAM_ENV};TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0")
+endif()
