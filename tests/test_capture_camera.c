@@ -92,9 +92,11 @@ static void scenario_frames(void) {
   int worst = read_frames(src, 30, YUYV_TOL);
   double dt = now_s() - t0;
   capture_get_stats(src, &st);
-  printf("YUYV 640x480: 30 frames in %.2f s, worst pixel diff %d, capture %.2f ms/frame\n", dt,
-         worst, st.capture_ms);
-  CHECK(dt > 0.8 && dt < 2.0, "30 frames at 30 fps took %.2f s", dt);
+  double rate = st.published / dt; /* the capture thread's rate, whatever the consumer's */
+  printf("YUYV 640x480: %lld frames captured in %.2f s (%.1f fps), %lld delivered, worst pixel "
+         "diff %d, capture %.2f ms/frame\n", (long long)st.published, dt, rate,
+         (long long)st.delivered, worst, st.capture_ms);
+  CHECK(rate > 20 && rate < 36, "camera granted 30 fps, frames came at %.1f fps", rate);
   t0 = now_s();
   capture_close(src);
   CHECK(now_s() - t0 < 1.0, "close took %.2f s", now_s() - t0);
@@ -260,8 +262,9 @@ static void scenario_record(void) {
     }
     CHECK(rc == CAPTURE_EOF && n >= 15 && exact == 3, "replayed %d frames (%d exact), end %d", n,
           exact, rc);
-    CHECK(fabs(last_pts - (n - 1) / 30.0) < 0.1, "last pts %.3f for %d frames at 30 fps",
-          last_pts, n);
+    /* never faster than 30 fps; slower only if this machine is (sanitizers) */
+    CHECK(last_pts > (n - 1) / 30.0 - 0.05 && last_pts < (n - 1) * 0.2,
+          "last pts %.3f for %d frames at 30 fps", last_pts, n);
     printf("recorded %d frames (FFV1/Matroska), 3 compared bit-exact, last pts %.3f s\n", n,
            last_pts);
     capture_close(v);

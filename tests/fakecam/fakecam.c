@@ -44,6 +44,7 @@ typedef struct {
 typedef struct {
   pthread_mutex_t lock;
   int fds[FAKE_MAX_FDS];     /* open descriptors of the node, -1 = unused */
+  int open_fds;              /* how many; read without the lock by is_fake */
   int fd_gen[FAKE_MAX_FDS];  /* device generation each was opened in */
   int fd_nonblock[FAKE_MAX_FDS];
   int gen;                   /* bumped when the device returns after an unplug */
@@ -77,19 +78,21 @@ static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
 static ssize_t (*real_read)(int, void *, size_t);
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
-
+/* Resolved on first use without pthread_once or locks: a sanitizer runtime
+ * calls mmap while it initialises, before its pthread interceptors work.
+ * Racing resolutions store the same pointers. */
 static void real_init(void) {
-  real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
-  real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-  real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
-  real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
-  real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
-  real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
-  real_poll = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
-  real_read = (ssize_t(*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+  __atomic_store_n(&real_syscall, (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall"), __ATOMIC_RELEASE);
+  __atomic_store_n(&real_open, (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open"), __ATOMIC_RELEASE);
+  __atomic_store_n(&real_openat, (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat"), __ATOMIC_RELEASE);
+  __atomic_store_n(&real_close, (int (*)(int))dlsym(RTLD_NEXT, "close"), __ATOMIC_RELEASE);
+  __atomic_store_n(&real_ioctl, (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl"), __ATOMIC_RELEASE);
+  __atomic_store_n(&real_mmap, (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap"), __ATOMIC_RELEASE);
+  __atomic_store_n(&real_poll, (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll"), __ATOMIC_RELEASE);
+  __atomic_store_n(&real_read, (ssize_t(*)(int, void *, size_t))dlsym(RTLD_NEXT, "read"), __ATOMIC_RELEASE);
 }
-#define REAL(fn) (pthread_once(&real_once, real_init), real_##fn)
+#define REAL(fn) \
+  (__atomic_load_n(&real_##fn, __ATOMIC_ACQUIRE) ? real_##fn : (real_init(), real_##fn))
 
 static double now_s(void) {
   struct timespec ts;
@@ -111,6 +114,7 @@ static int fake_slot(int fd) {
 }
 
 static int is_fake(int fd) {
+  if (fd < 0 || __atomic_load_n(&dev.open_fds, __ATOMIC_ACQUIRE) == 0) return 0;
   pthread_mutex_lock(&dev.lock);
   int s = fake_slot(fd);
   pthread_mutex_unlock(&dev.lock);
@@ -169,6 +173,7 @@ static void fake_configure(int fresh) {
 /* ---- open / close ------------------------------------------------------- */
 static int fake_open(int flags) {
   pthread_mutex_lock(&dev.lock);
+  int returning = 0;
   if (dev.unplugged) {
     if (dev.return_after < 0 || now_s() < dev.unplug_time + dev.return_after) {
       pthread_mutex_unlock(&dev.lock);
@@ -179,6 +184,7 @@ static int fake_open(int flags) {
     dev.gen++;
     fake_free_bufs();
     fake_configure(0);
+    returning = 1;
   }
   const char *busy = getenv("FAKECAM_BUSY");
   if (busy && strcmp(busy, "1") == 0) {
@@ -198,9 +204,10 @@ static int fake_open(int flags) {
   int first = 1;
   for (int i = 0; i < FAKE_MAX_FDS; i++)
     if (dev.fds[i] >= 0) first = 0;
-  if (first && !dev.streaming && dev.nbufs == 0) fake_configure(1);
+  if (first && !returning && !dev.streaming && dev.nbufs == 0) fake_configure(1);
   snprintf(dev.path, sizeof(dev.path), "%s", fake_path());
   dev.fds[slot] = fd;
+  __atomic_add_fetch(&dev.open_fds, 1, __ATOMIC_RELEASE);
   dev.fd_gen[slot] = dev.gen;
   dev.fd_nonblock[slot] = (flags & O_NONBLOCK) != 0;
   pthread_mutex_unlock(&dev.lock);
@@ -210,7 +217,10 @@ static int fake_open(int flags) {
 static int fake_close(int fd) {
   pthread_mutex_lock(&dev.lock);
   int slot = fake_slot(fd);
-  if (slot >= 0) dev.fds[slot] = -1;
+  if (slot >= 0) {
+    dev.fds[slot] = -1;
+    __atomic_sub_fetch(&dev.open_fds, 1, __ATOMIC_RELEASE);
+  }
   int any = 0;
   for (int i = 0; i < FAKE_MAX_FDS; i++)
     if (dev.fds[i] >= 0 && dev.fd_gen[i] == dev.gen) any = 1;
