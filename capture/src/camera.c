@@ -347,6 +347,13 @@ static int camera_reconnect(capture_source *src, camera_state *c) {
     char msg[CAPTURE_ERR_LEN];
     cap_msg(msg, sizeof(msg), "%s: camera reconnected after %.1f s", c->device,
             ring_now() - lost_at);
+    capture_stats st;
+    memset(&st, 0, sizeof(st));
+    st.width = c->width;
+    st.height = c->height;
+    st.fps = c->fps;
+    memcpy(st.pixel_format, c->fourcc, sizeof(st.pixel_format));
+    ring_update_stats(r, &st);
     ring_set_disconnected(r, 0);
     ring_set_status(r, CAPTURE_OK, msg);
     return 0;

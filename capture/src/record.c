@@ -46,6 +46,8 @@ static int recorder_fail(recorder *r, int code, const char *what, char *err, siz
 int recorder_open(recorder **out, const char *path, int width, int height, double fps,
                   char *err, size_t errlen) {
   *out = NULL;
+  /* capture/ never prints: libav's own messages would go to stderr. */
+  if (av_log_get_level() == AV_LOG_INFO) av_log_set_level(AV_LOG_QUIET);
   recorder *r = calloc(1, sizeof(*r));
   if (!r) {
     cap_msg(err, errlen, "%s: out of memory for the recorder", path);
