@@ -142,6 +142,24 @@ float *nn_adamw_v(nn_adamw *opt, int i);
  * 0 to base, then cosine decay to base * min_ratio. */
 float nn_lr_warmup_cosine(float base, int64_t step, int64_t warmup, int64_t total, float min_ratio);
 
+/* ---- benchmark -----------------------------------------------------------
+ * Speed of an architecture on random data with the current nn_set_threads()
+ * setting. nn_bench builds its own nets from arch_text (num_classes fills
+ * `dense classes`) and measures, keeping the median of `repeats` (>= 1) runs:
+ *  - infer_b1_ms: one forward of 1 image with batch norm folded (the live
+ *    path), in milliseconds (median over 20 x repeats single forwards);
+ *  - infer_b256_images_per_s: one forward of 256 images, unfolded;
+ *  - train_b64_images_per_s: nn_net_train_batch + nn_adamw_step of 64.
+ * Takes about repeats x 1.5 s for vgg.arch on 2 cores. Returns 0 or <0 with
+ * err filled (bad arch text, no memory). */
+typedef struct {
+  double infer_b1_ms;
+  double infer_b256_images_per_s;
+  double train_b64_images_per_s;
+} nn_bench_result;
+int nn_bench(const char *arch_text, const char *source_name, int num_classes, int repeats,
+             nn_bench_result *out, char *err, size_t errlen);
+
 /* ---- model files (.emo) --------------------------------------------------
  * A model is a network plus what a user needs to run it: class names, the
  * preprocessing its inputs had, a temperature and whether to average the

@@ -1,0 +1,260 @@
+/* arch: parser of the architecture text, format v1 (see arch.h and
+ * assets/arch/README.md). One layer a line; shapes are computed while parsing
+ * so an impossible shape is reported at the line that causes it. */
+#include "arch.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const layer_kind_names[] = {"conv", "dwconv",  "bn",    "relu",   "maxpool",
+                                        "dropout", "gap", "dense", "softmax"};
+
+enum { MAX_TOKENS = 8, MAX_LINE = 1024, MAX_LAYERS = 1024 };
+#define MAX_SIDE 4096        /* input height/width */
+#define MAX_CHANNELS 8192    /* conv OUT, dense N */
+#define MAX_KERNEL 15
+#define MAX_STRIDE 16
+#define MAX_FEATURES (1L << 26) /* floats in one sample's activation */
+
+typedef struct {
+  const char *source;
+  int line;
+  char *err;
+  size_t errlen;
+} ctx;
+
+static int fail(ctx *c, const char *fmt, ...) {
+  int n = snprintf(c->err, c->errlen, "%s:%d: ", c->source, c->line);
+  if (n < 0 || (size_t)n >= c->errlen) return -1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* Whole-token integer in [lo, hi]. */
+static int parse_int(ctx *c, const char *word, const char *what, const char *tok, long lo,
+                     long hi, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(tok, &end, 10);
+  if (end == tok || *end != '\0') return fail(c, "%s: %s '%s' is not a whole number", word, what, tok);
+  if (errno == ERANGE || v < lo || v > hi)
+    return fail(c, "%s: %s %s is out of range, expected %ld..%ld", word, what, tok, lo, hi);
+  *out = (int)v;
+  return 0;
+}
+
+/* Splits a line (already stripped of its comment) into whitespace tokens. */
+static int tokenize(char *s, char **tok) {
+  int n = 0;
+  for (char *p = strtok(s, " \t\r\f\v"); p; p = strtok(NULL, " \t\r\f\v")) {
+    if (n == MAX_TOKENS) return MAX_TOKENS + 1;
+    tok[n++] = p;
+  }
+  return n;
+}
+
+/* Parses the arguments of one layer line and computes its output shape from
+ * the input shape already stored in *l. */
+static int parse_layer(ctx *c, char **tok, int ntok, int num_classes, arch_layer *l) {
+  const char *w = tok[0];
+  const char *usage = NULL;
+  if (!strcmp(w, "conv")) {
+    l->kind = L_CONV;
+    usage = "conv OUT K STRIDE";
+    if (ntok - 1 != 3) return fail(c, "conv: expected '%s', got %d number%s", usage, ntok - 1, ntok == 2 ? "" : "s");
+    if (parse_int(c, w, "OUT", tok[1], 1, MAX_CHANNELS, &l->out) ||
+        parse_int(c, w, "K", tok[2], 1, MAX_KERNEL, &l->k) ||
+        parse_int(c, w, "STRIDE", tok[3], 1, MAX_STRIDE, &l->s))
+      return -1;
+  } else if (!strcmp(w, "dwconv")) {
+    l->kind = L_DWCONV;
+    usage = "dwconv K STRIDE";
+    if (ntok - 1 != 2) return fail(c, "dwconv: expected '%s', got %d number%s", usage, ntok - 1, ntok == 2 ? "" : "s");
+    if (parse_int(c, w, "K", tok[1], 1, MAX_KERNEL, &l->k) ||
+        parse_int(c, w, "STRIDE", tok[2], 1, MAX_STRIDE, &l->s))
+      return -1;
+  } else if (!strcmp(w, "maxpool")) {
+    l->kind = L_MAXPOOL;
+    if (ntok - 1 != 1) return fail(c, "maxpool: expected 'maxpool S', got %d numbers", ntok - 1);
+    if (parse_int(c, w, "S", tok[1], 1, MAX_STRIDE, &l->s)) return -1;
+    l->k = l->s;
+  } else if (!strcmp(w, "dropout")) {
+    l->kind = L_DROPOUT;
+    if (ntok - 1 != 1) return fail(c, "dropout: expected 'dropout P', got %d numbers", ntok - 1);
+    char *end;
+    errno = 0;
+    float p = strtof(tok[1], &end);
+    if (end == tok[1] || *end != '\0') return fail(c, "dropout: P '%s' is not a number", tok[1]);
+    if (errno == ERANGE || !(p >= 0.0f && p < 1.0f))
+      return fail(c, "dropout: P %s is out of range, expected 0 <= P < 1", tok[1]);
+    l->p = p;
+  } else if (!strcmp(w, "dense")) {
+    l->kind = L_DENSE;
+    if (ntok - 1 != 1) return fail(c, "dense: expected 'dense N' or 'dense classes', got %d numbers", ntok - 1);
+    if (!strcmp(tok[1], "classes")) {
+      if (num_classes <= 0)
+        return fail(c, "dense: 'classes' used but the number of classes is not known here (give a number)");
+      l->out = num_classes;
+    } else if (parse_int(c, w, "N", tok[1], 1, MAX_CHANNELS, &l->out)) {
+      return -1;
+    }
+  } else {
+    static const struct { const char *word; layer_kind kind; } bare[] = {
+        {"bn", L_BN}, {"relu", L_RELU}, {"gap", L_GAP}, {"softmax", L_SOFTMAX}};
+    size_t i;
+    for (i = 0; i < sizeof bare / sizeof bare[0]; i++)
+      if (!strcmp(w, bare[i].word)) break;
+    if (i == sizeof bare / sizeof bare[0])
+      return fail(c, "unknown layer '%s' (expected input, conv, dwconv, bn, relu, maxpool, "
+                     "dropout, gap, dense or softmax)", w);
+    l->kind = bare[i].kind;
+    if (ntok != 1) return fail(c, "%s: takes no arguments, got %d", w, ntok - 1);
+  }
+
+  /* output shape */
+  l->oc = l->c, l->oh = l->h, l->ow = l->w;
+  switch (l->kind) {
+  case L_CONV:
+  case L_DWCONV:
+    if (l->k % 2 == 0) return fail(c, "%s: K %d must be odd (padding is K/2 on each side)", w, l->k);
+    if (l->kind == L_CONV) l->oc = l->out;
+    /* padding K/2 with odd K: out = floor((in - 1) / S) + 1 */
+    l->oh = (l->h - 1) / l->s + 1;
+    l->ow = (l->w - 1) / l->s + 1;
+    break;
+  case L_MAXPOOL:
+    l->oh = l->h / l->s;
+    l->ow = l->w / l->s;
+    if (l->oh == 0 || l->ow == 0)
+      return fail(c, "maxpool %d: input is %dx%d, too small (output would be %dx%d)", l->s, l->h,
+                  l->w, l->oh, l->ow);
+    break;
+  case L_GAP:
+    l->oh = l->ow = 1;
+    break;
+  case L_DENSE:
+    if ((long)l->c * l->h * l->w * l->out > MAX_FEATURES * 4L)
+      return fail(c, "dense %d: %d inputs make a weight matrix too large", l->out, l->c * l->h * l->w);
+    l->oc = l->out;
+    l->oh = l->ow = 1;
+    break;
+  default:
+    break;
+  }
+  if ((long)l->oc * l->oh * l->ow > MAX_FEATURES)
+    return fail(c, "%s: output %dx%dx%d is too large", w, l->oc, l->oh, l->ow);
+  return 0;
+}
+
+int arch_parse(arch_spec *out, const char *text, const char *source, int num_classes,
+               char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  ctx c = {source ? source : "<arch>", 0, err, errlen};
+  if (!text) return fail(&c, "no architecture text");
+  arch_layer *layers = calloc(MAX_LAYERS, sizeof *layers);
+  if (!layers) return fail(&c, "out of memory");
+  int n = 0, have_input = 0, C = 0, H = 0, W = 0, softmax_line = 0;
+  const char *p = text;
+  while (*p) {
+    c.line++;
+    const char *eol = strchr(p, '\n');
+    size_t len = eol ? (size_t)(eol - p) : strlen(p);
+    char buf[MAX_LINE];
+    if (len >= sizeof buf) {
+      free(layers);
+      return fail(&c, "line is longer than %d characters", MAX_LINE - 1);
+    }
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    p = eol ? eol + 1 : p + len;
+    char *hash = strchr(buf, '#');
+    if (hash) *hash = '\0';
+    char *tok[MAX_TOKENS];
+    int ntok = tokenize(buf, tok);
+    if (ntok == 0) continue;
+    if (ntok > MAX_TOKENS) {
+      free(layers);
+      return fail(&c, "too many words on one line");
+    }
+    if (!strcmp(tok[0], "input")) {
+      if (have_input) {
+        free(layers);
+        return fail(&c, "input: only one 'input' line is allowed, and it must be the first");
+      }
+      if (ntok != 4 || parse_int(&c, "input", "H", tok[1], 1, MAX_SIDE, &H) ||
+          parse_int(&c, "input", "W", tok[2], 1, MAX_SIDE, &W) ||
+          parse_int(&c, "input", "C", tok[3], 1, 3, &C)) {
+        if (ntok != 4) fail(&c, "input: expected 'input H W C', got %d numbers", ntok - 1);
+        free(layers);
+        return -1;
+      }
+      if (C != 1 && C != 3) {
+        free(layers);
+        return fail(&c, "input: C must be 1 (grey) or 3 (colour), got %d", C);
+      }
+      have_input = 1;
+      out->in_c = C, out->in_h = H, out->in_w = W;
+      continue;
+    }
+    if (!have_input) {
+      free(layers);
+      return fail(&c, "expected 'input H W C' as the first layer line, got '%s'", tok[0]);
+    }
+    if (softmax_line) {
+      free(layers);
+      return fail(&c, "%s: nothing may follow 'softmax' (line %d), it must be the last layer",
+                  tok[0], softmax_line);
+    }
+    if (n == MAX_LAYERS) {
+      free(layers);
+      return fail(&c, "too many layers (at most %d)", MAX_LAYERS);
+    }
+    arch_layer *l = &layers[n];
+    l->line = c.line;
+    l->c = C, l->h = H, l->w = W;
+    if (parse_layer(&c, tok, ntok, num_classes, l)) {
+      free(layers);
+      return -1;
+    }
+    if (l->kind == L_SOFTMAX) softmax_line = c.line;
+    C = l->oc, H = l->oh, W = l->ow;
+    n++;
+  }
+  if (!have_input) {
+    free(layers);
+    return fail(&c, "no 'input H W C' line");
+  }
+  if (!softmax_line) {
+    free(layers);
+    return fail(&c, "the last layer must be 'softmax'");
+  }
+  if (n < 2) {
+    free(layers);
+    return fail(&c, "softmax: there is no layer before it to give the class scores");
+  }
+  int logits = C * H * W;
+  if (num_classes > 0 && logits != num_classes) {
+    layer_kind k = layers[n - 2].kind;
+    c.line = layers[n - 2].line;
+    free(layers);
+    return fail(&c, "%s: the network ends with %d outputs but the model has %d classes",
+                layer_kind_names[k], logits, num_classes);
+  }
+  out->num_classes = logits;
+  out->n = n;
+  out->layers = layers;
+  return 0;
+}
+
+void arch_free(arch_spec *a) {
+  if (!a) return;
+  free(a->layers);
+  memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,72 @@
+/* layer: the layer struct and the forward/backward functions of every layer
+ * kind (private). Each kind is a pair of plain functions over NCHW float
+ * buffers: forward(out, in, ...), backward(din, dout, in, ...). Backward adds
+ * into parameter gradients (zeroed once per step by the net) and overwrites
+ * the input gradient. Buffers belong to the net; layers hold views. */
+#ifndef NN_LAYER_H
+#define NN_LAYER_H
+
+#include "arch.h"
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+typedef struct {
+  arch_layer a;        /* kind, line, hyper-parameters and shapes */
+  int pad;             /* conv/dwconv: K/2 */
+  /* parameters (views into the net's arenas); NULL where the kind has none */
+  float *w, *b;        /* conv [OUT,C,K,K]; dwconv [C,1,K,K]; dense [N,IN]; bn gamma [C], beta [C] */
+  float *dw, *db;      /* their gradients */
+  float *rmean, *rvar; /* bn running statistics [C] */
+  /* saved by forward for backward */
+  float *bmean, *binvstd; /* bn: statistics used by the last forward [C] */
+  int *argmax;            /* maxpool, training: [N, C, OH, OW] index into the input plane */
+  float *mask;            /* dropout, training: [N, C*H*W], 0 or 1/(1-p) */
+  float *act;             /* training: this layer's output [N, OC, OH, OW] */
+  int bn_frozen;          /* bn uses running statistics in training (frozen layer) */
+  int fuse_relu;          /* conv/dwconv: apply ReLU to the output (after folding) */
+  int skip;               /* identity (a folded bn, a fused relu) */
+} layer;
+
+/* Scratch shared by the layers of one net, one slice per thread. */
+typedef struct {
+  int threads;     /* slices below */
+  float **col;     /* [threads] im2col / col2im matrices, col_size floats each */
+  float **gacc;    /* [threads] private gradient accumulators, gacc_size floats each */
+  size_t col_size, gacc_size;
+} layer_ws;
+
+static inline long layer_in_size(const layer *l) { return (long)l->a.c * l->a.h * l->a.w; }
+static inline long layer_out_size(const layer *l) { return (long)l->a.oc * l->a.oh * l->a.ow; }
+
+/* conv.c: y = W * im2col(x) + b; 1x1 stride-1 convs skip im2col */
+size_t conv_col_size(const layer *l);  /* floats of im2col scratch per thread */
+void conv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws);
+void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
+                   int param_grads, const layer_ws *ws);
+
+/* dwconv.c: depthwise K x K, direct loops */
+void dwconv_forward(const layer *l, float *out, const float *in, int n);
+void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
+                     int param_grads);
+
+/* bn.c: batch norm over channels; `batch_stats` selects training behaviour */
+void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats);
+void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,
+                 int batch_stats, int param_grads);
+
+/* simple.c: relu, maxpool, gap, dropout */
+void relu_forward(float *out, const float *in, long count);
+void relu_backward(float *din, const float *dout, const float *out, long count);
+void maxpool_forward(const layer *l, float *out, const float *in, int n, int *argmax);
+void maxpool_backward(const layer *l, float *din, const float *dout, int n);
+void gap_forward(const layer *l, float *out, const float *in, int n);
+void gap_backward(const layer *l, float *din, const float *dout, int n);
+void dropout_apply(float *out, const float *in, const float *mask, long count);
+
+/* dense.c: y[n,N] = x[n,IN] W^T + b */
+void dense_forward(const layer *l, float *out, const float *in, int n);
+void dense_backward(const layer *l, float *din, const float *dout, const float *in, int n,
+                    int param_grads);
+
+#endif

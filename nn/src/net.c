@@ -1,0 +1,290 @@
+/* net: building a network from architecture text, its buffers, the forward
+ * pass (inference and training), and one training step's backward pass.
+ * Buffers are sized once: inference buffers in nn_net_create, training
+ * buffers (per-layer activations kept for backward, gradients) on the first
+ * training forward. Nothing is allocated per pass. */
+#include "net.h"
+
+#include "loss.h"
+#include "threads.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DROPOUT_SEED_SALT 0xD50F0A7D00000001ull
+
+static int fail(char *err, size_t errlen, const char *src, const char *msg) {
+  if (err && errlen) snprintf(err, errlen, "%s: %s", src, msg);
+  return -1;
+}
+
+/* Layers that may overwrite their input in place: the input is not needed
+ * by anyone's backward (relu's backward uses its output). Never layer 0,
+ * whose input is the caller's const batch. */
+static int in_place(const layer *l, int i) { return i > 0 && l->a.kind == L_RELU; }
+
+static int alloc_workspace(nn_net *net) {
+  size_t col = 0, acc = 0;
+  for (int i = 0; i < net->nl; i++) {
+    const layer *l = &net->L[i];
+    if (l->a.kind != L_CONV) continue;
+    size_t c = conv_col_size(l), a = (size_t)l->a.oc * l->a.c * l->a.k * l->a.k + l->a.oc;
+    col = c > col ? c : col;
+    acc = a > acc ? a : acc;
+  }
+  int t = nn_get_threads();
+  net->ws.threads = t;
+  net->ws.col_size = col;
+  net->ws.gacc_size = acc;
+  net->ws.col = calloc((size_t)t, sizeof(float *));
+  net->ws.gacc = calloc((size_t)t, sizeof(float *));
+  /* slice 0 accumulates straight into the net's gradients: no gacc[0] */
+  net->ws_arena = malloc(sizeof(float) * ((col + acc) * (size_t)t + 1));
+  if (!net->ws.col || !net->ws.gacc || !net->ws_arena) return -1;
+  for (int i = 0; i < t; i++) {
+    net->ws.col[i] = net->ws_arena + (size_t)i * col;
+    net->ws.gacc[i] = net->ws_arena + (size_t)t * col + (size_t)i * acc;
+  }
+  return 0;
+}
+
+int nn_net_create(nn_net **out, const char *arch_text, const char *source_name, int num_classes,
+                  int max_batch, uint64_t seed, char *err, size_t errlen) {
+  *out = NULL;
+  const char *src = source_name ? source_name : "<arch>";
+  if (max_batch < 1 || max_batch > 65536)
+    return fail(err, errlen, src, "max_batch must be 1..65536");
+  nn_net *net = calloc(1, sizeof *net);
+  if (!net) return fail(err, errlen, src, "out of memory");
+  if (arch_parse(&net->arch, arch_text, src, num_classes, err, errlen)) {
+    free(net);
+    return -1;
+  }
+  net->arch_text = strdup(arch_text);
+  net->nl = net->arch.n;
+  net->L = calloc((size_t)net->nl, sizeof *net->L);
+  net->num_classes = net->arch.num_classes;
+  net->max_batch = max_batch;
+  net->temperature = 1.0f;
+  if (!net->arch_text || !net->L) goto oom;
+  size_t feat = (size_t)net->arch.in_c * net->arch.in_h * net->arch.in_w;
+  for (int i = 0; i < net->nl; i++) {
+    layer *l = &net->L[i];
+    l->a = net->arch.layers[i];
+    l->pad = l->a.k / 2;
+    size_t o = (size_t)layer_out_size(l);
+    feat = o > feat ? o : feat;
+  }
+  net->max_feat = feat;
+  if (net_build_tensors(net) || alloc_workspace(net)) goto oom;
+  size_t act = (size_t)max_batch * feat, cls = (size_t)max_batch * net->num_classes;
+  net->ping = malloc(sizeof(float) * act);
+  net->pong = malloc(sizeof(float) * act);
+  net->logits = calloc(cls, sizeof(float));
+  net->dlogits = calloc(cls, sizeof(float));
+  if (!net->ping || !net->pong || !net->logits || !net->dlogits) goto oom;
+  nn_net_init_params(net, seed);
+  rng_seed(&net->dropout_rng, seed ^ DROPOUT_SEED_SALT);
+  *out = net;
+  return 0;
+oom:
+  nn_net_destroy(net);
+  return fail(err, errlen, src, "out of memory allocating the network's buffers");
+}
+
+void nn_net_destroy(nn_net *net) {
+  if (!net) return;
+  free(net->arch_text);
+  arch_free(&net->arch);
+  free(net->L);
+  free(net->params);
+  free(net->grads);
+  free(net->state);
+  free(net->tensors);
+  free(net->names);
+  free(net->ping);
+  free(net->pong);
+  free(net->logits);
+  free(net->dlogits);
+  free(net->ws.col);
+  free(net->ws.gacc);
+  free(net->ws_arena);
+  free(net->train_arena);
+  free(net);
+}
+
+/* Training buffers: each layer's output (relu shares its input's), maxpool
+ * argmax, dropout masks, two gradient buffers and the input gradient. */
+static int ensure_training_buffers(nn_net *net) {
+  if (net->train_arena) return 0;
+  size_t B = (size_t)net->max_batch, total = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    float *base = net->train_arena;
+    size_t at = 0;
+#define TAKE(n) (base ? base + (at += (n)) - (n) : (at += (n), NULL))
+    for (int i = 0; i < net->nl - 1; i++) {
+      layer *l = &net->L[i];
+      size_t o = B * (size_t)layer_out_size(l);
+      l->act = in_place(l, i) ? net->L[i - 1].act : TAKE(o);
+      if (l->a.kind == L_MAXPOOL) l->argmax = (int *)TAKE(o); /* int and float: same size */
+      if (l->a.kind == L_DROPOUT) l->mask = TAKE(o);
+    }
+    net->gA = TAKE(B * net->max_feat);
+    net->gB = TAKE(B * net->max_feat);
+    net->input_grad = TAKE(B * (size_t)net->arch.in_c * net->arch.in_h * net->arch.in_w);
+#undef TAKE
+    total = at;
+    if (pass == 0) {
+      net->train_arena = calloc(total, sizeof(float));
+      if (!net->train_arena) return -1;
+    }
+  }
+  return 0;
+}
+
+static void make_dropout_mask(nn_net *net, layer *l, long count) {
+  float keep = 1.0f - l->a.p, scale = 1.0f / keep;
+  /* drawn on the calling thread so masks do not depend on the thread count */
+  for (long i = 0; i < count; i++)
+    l->mask[i] = rng_uniform(&net->dropout_rng) < keep ? scale : 0.0f;
+}
+
+/* Runs layers 0..nl-2 (the softmax is applied by the caller). Training uses
+ * the per-layer buffers; inference alternates ping/pong. Returns the logits. */
+static const float *run_forward(nn_net *net, const float *x, int n, int train) {
+  const float *in = x;
+  if (train && net->fixed_dropout) rng_seed(&net->dropout_rng, net->fixed_dropout_seed);
+  for (int i = 0; i < net->nl - 1; i++) {
+    layer *l = &net->L[i];
+    int frozen = i < net->frozen;
+    long count = layer_out_size(l) * n;
+    float *out;
+    if (train)
+      out = l->act;
+    else if (l->skip || l->a.kind == L_DROPOUT)
+      out = (float *)in; /* identity: nothing is written */
+    else if (in_place(l, i) && in != x)
+      out = (float *)in;
+    else
+      out = in == net->ping ? net->pong : net->ping;
+    switch (l->a.kind) {
+    case L_CONV: conv_forward(l, out, in, n, &net->ws); break;
+    case L_DWCONV: dwconv_forward(l, out, in, n); break;
+    case L_BN:
+      if (!l->skip) bn_forward(l, out, in, n, train && !frozen);
+      break;
+    case L_RELU:
+      if (!l->skip) relu_forward(out, in, count);
+      break;
+    case L_MAXPOOL: maxpool_forward(l, out, in, n, train ? l->argmax : NULL); break;
+    case L_DROPOUT:
+      if (train) {
+        make_dropout_mask(net, l, count);
+        dropout_apply(out, in, l->mask, count);
+      }
+      break;
+    case L_GAP: gap_forward(l, out, in, n); break;
+    case L_DENSE: dense_forward(l, out, in, n); break;
+    case L_SOFTMAX: break;
+    }
+    in = out;
+  }
+  return in;
+}
+
+/* From dL/dlogits back to dL/dx; parameter gradients of frozen layers are
+ * left at zero. */
+static void run_backward(nn_net *net, const float *x, int n) {
+  const float *dout = net->dlogits;
+  for (int i = net->nl - 2; i >= 0; i--) {
+    layer *l = &net->L[i];
+    const float *in = i == 0 ? x : net->L[i - 1].act;
+    float *din = i == 0 ? net->input_grad : dout == net->gA ? net->gB : net->gA;
+    int pg = i >= net->frozen;
+    long count = layer_out_size(l) * n;
+    switch (l->a.kind) {
+    case L_CONV: conv_backward(l, din, dout, in, n, pg, &net->ws); break;
+    case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg); break;
+    case L_BN: bn_backward(l, din, dout, in, n, i >= net->frozen, pg); break;
+    case L_RELU: relu_backward(din, dout, l->act, count); break;
+    case L_MAXPOOL: maxpool_backward(l, din, dout, n); break;
+    case L_DROPOUT: dropout_apply(din, dout, l->mask, count); break;
+    case L_GAP: gap_backward(l, din, dout, n); break;
+    case L_DENSE: dense_backward(l, din, dout, in, n, pg); break;
+    case L_SOFTMAX: break;
+    }
+    dout = din;
+  }
+  net->has_input_grad = 1;
+}
+
+int nn_net_forward(nn_net *net, const float *x, int n, float *probs) {
+  if (!net || !x || !probs || n < 1 || n > net->max_batch) return -1;
+  int train = net->training && !net->folded;
+  if (train && ensure_training_buffers(net)) return -2;
+  const float *logits = run_forward(net, x, n, train);
+  size_t cls = (size_t)n * net->num_classes;
+  memcpy(net->logits, logits, sizeof(float) * cls);
+  net->last_n = n;
+  loss_softmax(probs, net->logits, n, net->num_classes, net->temperature);
+  return 0;
+}
+
+const float *nn_net_logits(const nn_net *net) { return net->logits; }
+
+float nn_net_train_batch(nn_net *net, const float *x, const int *labels, int n,
+                         const nn_loss_opts *loss, float *probs_out) {
+  if (!net || !x || !labels || n < 1 || n > net->max_batch || net->folded) return -1.0f;
+  int K = net->num_classes;
+  for (int i = 0; i < n; i++)
+    if (labels[i] < 0 || labels[i] >= K) return -1.0f;
+  const float *cw = loss ? loss->class_weights : NULL;
+  float smoothing = loss ? loss->label_smoothing : 0.0f;
+  if (!(smoothing >= 0.0f && smoothing < 1.0f)) return -1.0f;
+  if (cw)
+    for (int k = 0; k < K; k++)
+      if (!(cw[k] >= 0.0f)) return -1.0f;
+  if (ensure_training_buffers(net)) return -2.0f;
+  memset(net->grads, 0, sizeof(float) * net->nparams);
+  const float *logits = run_forward(net, x, n, 1);
+  size_t cls = (size_t)n * K;
+  memcpy(net->logits, logits, sizeof(float) * cls);
+  net->last_n = n;
+  loss_softmax(net->dlogits, net->logits, n, K, 1.0f);
+  if (probs_out) memcpy(probs_out, net->dlogits, sizeof(float) * cls);
+  float l = loss_xent(net->dlogits, net->dlogits, labels, n, K, cw, smoothing);
+  run_backward(net, x, n);
+  return l;
+}
+
+const float *nn_net_input_grad(const nn_net *net) {
+  return net->has_input_grad ? net->input_grad : NULL;
+}
+
+void net_fix_dropout(nn_net *net, int on, uint64_t seed) {
+  net->fixed_dropout = on;
+  net->fixed_dropout_seed = seed;
+}
+
+int nn_net_input_c(const nn_net *net) { return net->arch.in_c; }
+int nn_net_input_h(const nn_net *net) { return net->arch.in_h; }
+int nn_net_input_w(const nn_net *net) { return net->arch.in_w; }
+int nn_net_num_classes(const nn_net *net) { return net->num_classes; }
+int nn_net_max_batch(const nn_net *net) { return net->max_batch; }
+int nn_net_num_layers(const nn_net *net) { return net->nl; }
+const char *nn_net_arch_text(const nn_net *net) { return net->arch_text; }
+
+void nn_net_set_training(nn_net *net, int training) { net->training = training && !net->folded; }
+
+void nn_net_set_frozen(nn_net *net, int n) {
+  net->frozen = n < 0 ? 0 : n > net->nl ? net->nl : n;
+}
+
+int nn_net_frozen(const nn_net *net) { return net->frozen; }
+
+void nn_net_set_temperature(nn_net *net, float t) {
+  if (t > 0.0f) net->temperature = t;
+}
+
+float nn_net_temperature(const nn_net *net) { return net->temperature; }

@@ -1,0 +1,140 @@
+/* simple: the layers without parameters: relu, maxpool (kernel = stride = S,
+ * floor), global average pool and dropout. Each splits its work by plane
+ * (sample x channel) or by element range across nn's threads. */
+#include "layer.h"
+#include "threads.h"
+
+#include <float.h>
+#include <string.h>
+
+typedef struct {
+  const layer *l;
+  float *out;
+  const float *in, *aux; /* aux: relu output / dropout mask */
+  int *argmax;
+} job;
+
+/* y = max(x, 0) */
+static void relu_part(void *ctx, int part, int begin, int end) {
+  const job *j = ctx;
+  (void)part;
+  for (int i = begin; i < end; i++) j->out[i] = j->in[i] > 0.0f ? j->in[i] : 0.0f;
+}
+
+void relu_forward(float *out, const float *in, long count) {
+  job j = {.out = out, .in = in};
+  par_for((int)count, par_parts((int)count, 4.0 * count), relu_part, &j);
+}
+
+/* dx = dy where y > 0 */
+static void relu_bwd_part(void *ctx, int part, int begin, int end) {
+  const job *j = ctx;
+  (void)part;
+  for (int i = begin; i < end; i++) j->out[i] = j->aux[i] > 0.0f ? j->in[i] : 0.0f;
+}
+
+void relu_backward(float *din, const float *dout, const float *out, long count) {
+  job j = {.out = din, .in = dout, .aux = out};
+  par_for((int)count, par_parts((int)count, 4.0 * count), relu_bwd_part, &j);
+}
+
+/* y = x * mask, mask in {0, 1/(1-p)}; also its own backward (dx = dy * mask) */
+static void dropout_part(void *ctx, int part, int begin, int end) {
+  const job *j = ctx;
+  (void)part;
+  for (int i = begin; i < end; i++) j->out[i] = j->in[i] * j->aux[i];
+}
+
+void dropout_apply(float *out, const float *in, const float *mask, long count) {
+  job j = {.out = out, .in = in, .aux = mask};
+  par_for((int)count, par_parts((int)count, 4.0 * count), dropout_part, &j);
+}
+
+/* y = max over the S x S window; argmax (if non-NULL) records which input */
+static void maxpool_part(void *ctx, int part, int begin, int end) {
+  const job *j = ctx;
+  const layer *l = j->l;
+  (void)part;
+  int W = l->a.w, S = l->a.s, OH = l->a.oh, OW = l->a.ow;
+  long ihw = (long)l->a.h * W, ohw = (long)OH * OW;
+  for (int p = begin; p < end; p++) {
+    const float *x = j->in + p * ihw;
+    float *y = j->out + p * ohw;
+    int *am = j->argmax ? j->argmax + p * ohw : NULL;
+    for (int oy = 0; oy < OH; oy++)
+      for (int ox = 0; ox < OW; ox++) {
+        int best = oy * S * W + ox * S;
+        float m = x[best];
+        for (int ky = 0; ky < S; ky++)
+          for (int kx = 0; kx < S; kx++) {
+            int idx = (oy * S + ky) * W + ox * S + kx;
+            if (x[idx] > m) m = x[idx], best = idx;
+          }
+        y[oy * OW + ox] = m;
+        if (am) am[oy * OW + ox] = best;
+      }
+  }
+}
+
+void maxpool_forward(const layer *l, float *out, const float *in, int n, int *argmax) {
+  job j = {.l = l, .out = out, .in = in, .argmax = argmax};
+  int planes = n * l->a.c;
+  par_for(planes, par_parts(planes, (double)layer_in_size(l) * n), maxpool_part, &j);
+}
+
+/* dx = 0 except dx[argmax] = dy */
+static void maxpool_bwd_part(void *ctx, int part, int begin, int end) {
+  const job *j = ctx;
+  const layer *l = j->l;
+  (void)part;
+  long ihw = (long)l->a.h * l->a.w, ohw = (long)l->a.oh * l->a.ow;
+  for (int p = begin; p < end; p++) {
+    float *dx = j->out + p * ihw;
+    const float *dy = j->in + p * ohw;
+    const int *am = j->argmax + p * ohw;
+    memset(dx, 0, sizeof(float) * ihw);
+    for (long i = 0; i < ohw; i++) dx[am[i]] += dy[i];
+  }
+}
+
+void maxpool_backward(const layer *l, float *din, const float *dout, int n) {
+  job j = {.l = l, .out = din, .in = dout, .argmax = l->argmax};
+  int planes = n * l->a.c;
+  par_for(planes, par_parts(planes, (double)layer_in_size(l) * n), maxpool_bwd_part, &j);
+}
+
+/* y[n,c] = mean over the plane */
+static void gap_part(void *ctx, int part, int begin, int end) {
+  const job *j = ctx;
+  (void)part;
+  long hw = (long)j->l->a.h * j->l->a.w;
+  for (int p = begin; p < end; p++) {
+    const float *x = j->in + p * hw;
+    float acc = 0.0f;
+    for (long i = 0; i < hw; i++) acc += x[i];
+    j->out[p] = acc / (float)hw;
+  }
+}
+
+void gap_forward(const layer *l, float *out, const float *in, int n) {
+  job j = {.l = l, .out = out, .in = in};
+  int planes = n * l->a.c;
+  par_for(planes, par_parts(planes, (double)layer_in_size(l) * n), gap_part, &j);
+}
+
+/* dx = dy / (H W) everywhere in the plane */
+static void gap_bwd_part(void *ctx, int part, int begin, int end) {
+  const job *j = ctx;
+  (void)part;
+  long hw = (long)j->l->a.h * j->l->a.w;
+  for (int p = begin; p < end; p++) {
+    float g = j->in[p] / (float)hw, *dx = j->out + p * hw;
+    for (long i = 0; i < hw; i++) dx[i] = g;
+  }
+}
+
+void gap_backward(const layer *l, float *din, const float *dout, int n) {
+  job j = {.l = l, .out = din, .in = dout};
+  int planes = n * l->a.c;
+  par_for(planes, par_parts(planes, (double)layer_in_size(l) * n), gap_bwd_part, &j);
+}

@@ -1,0 +1,337 @@
+/* test_nn: behaviour of the nn library beyond gradients: a tiny synthetic
+ * set learned to 100% training accuracy, batch-norm folding, bit-for-bit
+ * reproducible training, copying tensors between nets, frozen layers, the
+ * optimizer and the learning-rate schedule, forward/temperature contracts. */
+#include "net.h"
+#include "nn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                          \
+  do {                                            \
+    if (!(cond)) {                                \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+      printf(__VA_ARGS__);                        \
+      printf("\n");                               \
+      failures++;                                 \
+    }                                             \
+  } while (0)
+
+static uint64_t lcg = 777;
+static float frand(void) { /* uniform in [-1, 1) */
+  lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+  return (float)((lcg >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
+}
+
+static nn_net *make(const char *arch, int classes, int batch, uint64_t seed) {
+  char err[NN_ERR_LEN];
+  nn_net *net = NULL;
+  if (nn_net_create(&net, arch, "test.arch", classes, batch, seed, err, sizeof err)) {
+    printf("FAIL create: %s\n", err);
+    exit(1);
+  }
+  return net;
+}
+
+#define S 12 /* synthetic image side */
+#define NSYN 64
+
+/* 4 classes of 12x12 patterns with noise and random phase: horizontal
+ * stripes, vertical stripes, a centred blob, a checkerboard. */
+static void synthetic(float *x, int *labels) {
+  for (int i = 0; i < NSYN; i++) {
+    int c = i % 4, ph = (int)((frand() + 1.0f) * 2.0f);
+    labels[i] = c;
+    for (int y = 0; y < S; y++)
+      for (int xx = 0; xx < S; xx++) {
+        float v;
+        switch (c) {
+        case 0: v = ((y + ph) / 2) % 2; break;
+        case 1: v = ((xx + ph) / 2) % 2; break;
+        case 2: v = (abs(y - 6) + abs(xx - 6) < 4 + ph % 2) ? 1.0f : 0.0f; break;
+        default: v = ((y + ph) / 2 + (xx + ph) / 2) % 2; break;
+        }
+        x[(i * S + y) * S + xx] = v + 0.2f * frand();
+      }
+  }
+}
+
+static const char *SYN_ARCH =
+    "input 12 12 1\nconv 8 3 1\nbn\nrelu\nmaxpool 2\nconv 16 3 1\nbn\nrelu\n"
+    "gap\ndropout 0.1\ndense classes\nsoftmax\n";
+
+static int argmax(const float *p, int k) {
+  int b = 0;
+  for (int i = 1; i < k; i++)
+    if (p[i] > p[b]) b = i;
+  return b;
+}
+
+static void test_learns(void) {
+  float *x = malloc(sizeof(float) * NSYN * S * S);
+  int labels[NSYN];
+  synthetic(x, labels);
+  nn_net *net = make(SYN_ARCH, 4, NSYN, 3);
+  nn_adamw *opt;
+  char err[NN_ERR_LEN];
+  CHECK(nn_adamw_create(&opt, net, err, sizeof err) == 0, "adamw: %s", err);
+  nn_adamw_opts o;
+  nn_adamw_defaults(&o);
+  float first = 0, last = 0;
+  int steps = 150;
+  for (int s = 0; s < steps; s++) {
+    o.lr = nn_lr_warmup_cosine(0.02f, s, 10, steps, 0.05f);
+    int off = (s % 4) * 16;
+    float l = nn_net_train_batch(net, x + off * S * S, labels + off, 16, NULL, NULL);
+    float norm = nn_adamw_step(opt, net, &o);
+    CHECK(l >= 0 && norm >= 0, "step %d: loss %g norm %g", s, l, norm);
+    if (s == 0) first = l;
+    last = l;
+  }
+  CHECK(nn_adamw_steps(opt) == steps, "steps %lld", (long long)nn_adamw_steps(opt));
+  float probs[NSYN * 4];
+  nn_net_set_training(net, 0);
+  CHECK(nn_net_forward(net, x, NSYN, probs) == 0, "forward");
+  int correct = 0;
+  for (int i = 0; i < NSYN; i++) correct += argmax(probs + 4 * i, 4) == labels[i];
+  printf("synthetic: loss %.3f -> %.3f, training accuracy %d/%d\n", first, last, correct, NSYN);
+  CHECK(correct == NSYN, "training accuracy %d/%d", correct, NSYN);
+  CHECK(last < 0.3f * first, "loss %g -> %g", first, last);
+  nn_adamw_destroy(opt);
+  nn_net_destroy(net);
+  free(x);
+}
+
+static void randomise_bn(nn_net *net) {
+  for (int i = 0; i < nn_net_num_tensors(net); i++) {
+    nn_tensor t = nn_net_tensor(net, i);
+    for (size_t k = 0; k < t.count; k++) {
+      if (strstr(t.name, "running_var")) t.data[k] = 0.2f + fabsf(frand());
+      else if (strstr(t.name, ".bn.") || strstr(t.name, "bias")) t.data[k] = 0.5f * frand();
+    }
+  }
+}
+
+static void test_fold(void) {
+  const char *arch = "input 16 16 3\nconv 8 3 1\nbn\nrelu\ndwconv 3 2\nbn\nrelu\n"
+                     "conv 12 1 1\nbn\nmaxpool 2\nrelu\nbn\nconv 6 3 1\nrelu\ngap\ndense classes\nsoftmax\n";
+  int n = 3, K = 5;
+  nn_net *net = make(arch, K, n, 11);
+  randomise_bn(net);
+  float x[3 * 3 * 16 * 16], before[15], after[15];
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = frand();
+  nn_net_set_temperature(net, 0.5f);
+  CHECK(nn_net_forward(net, x, n, before) == 0, "forward");
+  char err[NN_ERR_LEN];
+  CHECK(nn_net_fold_batchnorm(net, err, sizeof err) == 0, "fold: %s", err);
+  CHECK(net_is_folded(net), "not marked folded");
+  CHECK(nn_net_forward(net, x, n, after) == 0, "forward folded");
+  double md = 0;
+  for (int i = 0; i < n * K; i++) md = fmax(md, fabs(before[i] - after[i]));
+  printf("fold: max probability difference %.2e\n", md);
+  CHECK(md < 1e-4, "folded net differs by %g", md);
+  /* a batch-1 query takes the single-sample path */
+  CHECK(nn_net_forward(net, x, 1, after) == 0, "forward 1");
+  md = 0;
+  for (int i = 0; i < K; i++) md = fmax(md, fabs(before[i] - after[i]));
+  CHECK(md < 1e-4, "batch-1 folded net differs by %g", md);
+  int labels[3] = {0, 1, 2};
+  CHECK(nn_net_train_batch(net, x, labels, n, NULL, NULL) < 0, "training a folded net");
+  nn_adamw *opt;
+  CHECK(nn_adamw_create(&opt, net, err, sizeof err) == 0, "adamw");
+  nn_adamw_opts o;
+  nn_adamw_defaults(&o);
+  CHECK(nn_adamw_step(opt, net, &o) < 0, "stepping a folded net");
+  nn_adamw_destroy(opt);
+  nn_net_set_training(net, 1);
+  CHECK(nn_net_forward(net, x, n, after) == 0, "forward");
+  nn_net_destroy(net);
+}
+
+/* trains `steps` steps from seed and returns the parameters (malloc'd) */
+static float *train_run(int threads, uint64_t seed, int steps, size_t *count) {
+  nn_set_threads(threads);
+  nn_net *net = make(SYN_ARCH, 4, 16, seed);
+  float *x = malloc(sizeof(float) * NSYN * S * S);
+  int labels[NSYN];
+  lcg = 99;
+  synthetic(x, labels);
+  nn_adamw *opt;
+  char err[NN_ERR_LEN];
+  nn_adamw_create(&opt, net, err, sizeof err);
+  nn_adamw_opts o;
+  nn_adamw_defaults(&o);
+  float cw[4] = {1, 2, 1, 0.5f};
+  nn_loss_opts lo = {cw, 0.1f};
+  for (int s = 0; s < steps; s++)
+    nn_net_train_batch(net, x + (s % 4) * 16 * S * S, labels + (s % 4) * 16, 16, &lo, NULL),
+        nn_adamw_step(opt, net, &o);
+  *count = nn_net_param_count(net);
+  float *p = malloc(sizeof(float) * *count);
+  memcpy(p, net->params, sizeof(float) * *count);
+  nn_adamw_destroy(opt);
+  nn_net_destroy(net);
+  free(x);
+  return p;
+}
+
+static void test_reproducible(void) {
+  size_t n;
+  float *a = train_run(1, 5, 6, &n), *b = train_run(1, 5, 6, &n), *c = train_run(1, 6, 6, &n);
+  CHECK(memcmp(a, b, sizeof(float) * n) == 0, "two 1-thread runs differ");
+  CHECK(memcmp(a, c, sizeof(float) * n) != 0, "different seeds give the same parameters");
+  float *d = train_run(2, 5, 6, &n), *e = train_run(2, 5, 6, &n);
+  CHECK(memcmp(d, e, sizeof(float) * n) == 0, "two 2-thread runs differ");
+  free(a), free(b), free(c), free(d), free(e);
+}
+
+static void test_copy_matching(void) {
+  nn_net *a = make("input 8 8 1\nconv 4 3 1\nbn\nrelu\ngap\ndense 3\nsoftmax\n", 0, 1, 1);
+  nn_net *b = make("input 8 8 1\nconv 4 3 1\nbn\nrelu\nconv 5 3 1\ngap\ndense 4\nsoftmax\n", 0, 1, 2);
+  nn_tensor bw = nn_net_tensor(b, 0), bd = nn_net_tensor(b, 8), aw = nn_net_tensor(a, 0),
+            ad = nn_net_tensor(a, 6);
+  CHECK(!strcmp(bd.name, "5.dense.weight") && !strcmp(ad.name, "4.dense.weight"), "names");
+  CHECK(memcmp(aw.data, bw.data, sizeof(float) * aw.count) != 0, "seeds 1 and 2 agree");
+  int copied = nn_net_copy_matching(b, a);
+  /* conv weight/bias and the four bn tensors match; the dense layers do not */
+  CHECK(copied == 6, "copied %d", copied);
+  CHECK(memcmp(aw.data, bw.data, sizeof(float) * aw.count) == 0, "conv weight not copied");
+  nn_tensor am = nn_net_tensor(a, 4), bm = nn_net_tensor(b, 4);
+  CHECK(memcmp(am.data, bm.data, sizeof(float) * am.count) == 0, "running mean not copied");
+  nn_tensor b6 = nn_net_tensor(b, 6);
+  CHECK(!strcmp(b6.name, "3.conv.weight"), "b6 %s", b6.name);
+  nn_net_destroy(a);
+  nn_net_destroy(b);
+}
+
+static void test_frozen_and_modes(void) {
+  nn_net *net = make("input 6 6 1\nconv 4 3 1\nbn\nrelu\ngap\ndense classes\nsoftmax\n", 3, 4, 9);
+  float x[4 * 36], p1[12], p2[12];
+  int labels[4] = {0, 1, 2, 0};
+  for (int i = 0; i < 4 * 36; i++) x[i] = frand() + 0.5f;
+  nn_tensor rm = nn_net_tensor(net, 4), w0 = nn_net_tensor(net, 0), dw = nn_net_tensor(net, 6);
+  CHECK(!strcmp(rm.name, "1.bn.running_mean"), "%s", rm.name);
+  /* training mode updates running statistics: mean = 0.9*0 + 0.1*batch mean */
+  CHECK(nn_net_train_batch(net, x, labels, 4, NULL, NULL) > 0, "train");
+  CHECK(rm.data[0] != 0.0f, "running mean not updated");
+  float saved_rm = rm.data[0], saved_w = w0.data[0], saved_d = dw.data[0];
+  nn_net_set_frozen(net, 2);
+  CHECK(nn_net_frozen(net) == 2, "frozen %d", nn_net_frozen(net));
+  nn_adamw *opt;
+  char err[NN_ERR_LEN];
+  nn_adamw_create(&opt, net, err, sizeof err);
+  nn_adamw_opts o;
+  nn_adamw_defaults(&o);
+  nn_net_train_batch(net, x, labels, 4, NULL, NULL);
+  nn_adamw_step(opt, net, &o);
+  CHECK(rm.data[0] == saved_rm, "frozen bn moved its running mean");
+  CHECK(w0.data[0] == saved_w, "frozen conv weight updated");
+  CHECK(dw.data[0] != saved_d, "unfrozen dense weight not updated");
+  CHECK(nn_adamw_m(opt, 4) == NULL && nn_adamw_m(opt, 6) != NULL, "moments");
+  nn_adamw_destroy(opt);
+  /* inference mode is deterministic; training mode with dropout is not */
+  nn_net_set_frozen(net, 0);
+  nn_net_forward(net, x, 4, p1);
+  nn_net_forward(net, x, 4, p2);
+  CHECK(memcmp(p1, p2, sizeof p1) == 0, "inference forward not repeatable");
+  float sum = 0;
+  for (int k = 0; k < 3; k++) sum += p1[k];
+  CHECK(fabsf(sum - 1.0f) < 1e-5f, "probabilities sum to %g", sum);
+  /* temperature: softmax(logits / t) */
+  const float *lg = nn_net_logits(net);
+  nn_net_set_temperature(net, 2.0f);
+  CHECK(nn_net_temperature(net) == 2.0f, "temperature");
+  nn_net_forward(net, x, 4, p2);
+  double e0 = exp(lg[0] / 2.0), e1 = exp(lg[1] / 2.0), e2 = exp(lg[2] / 2.0);
+  CHECK(fabs(p2[0] - e0 / (e0 + e1 + e2)) < 1e-5, "temperature softmax %g", p2[0]);
+  /* bad arguments */
+  CHECK(nn_net_forward(net, x, 5, p1) < 0 && nn_net_forward(net, x, 0, p1) < 0, "n range");
+  int bad[4] = {0, 3, 0, 0};
+  CHECK(nn_net_train_batch(net, x, bad, 4, NULL, NULL) < 0, "label out of range");
+  nn_loss_opts lo = {NULL, 1.0f};
+  CHECK(nn_net_train_batch(net, x, labels, 4, &lo, NULL) < 0, "smoothing 1");
+  nn_net_destroy(net);
+}
+
+/* loss value: weighted mean with smoothing, against a direct computation */
+static void test_loss_value(void) {
+  nn_net *net = make("input 1 1 1\ndense classes\nsoftmax\n", 3, 2, 4);
+  float x[2] = {0.5f, -1.0f}, probs[6];
+  int labels[2] = {2, 0};
+  float cw[3] = {0.5f, 1.0f, 2.0f};
+  nn_loss_opts lo = {cw, 0.3f};
+  float l = nn_net_train_batch(net, x, labels, 2, &lo, probs);
+  double want = 0, wsum = 0;
+  for (int i = 0; i < 2; i++) {
+    double li = 0;
+    for (int k = 0; k < 3; k++) li -= ((k == labels[i] ? 0.7 : 0.0) + 0.1) * log(probs[3 * i + k]);
+    want += cw[labels[i]] * li;
+    wsum += cw[labels[i]];
+  }
+  want /= wsum;
+  CHECK(fabs(l - want) < 1e-5, "loss %g, want %g", l, want);
+  nn_net_destroy(net);
+}
+
+static void test_schedule(void) {
+  CHECK(nn_lr_warmup_cosine(1.0f, 0, 10, 110, 0.1f) == 0.0f, "warmup start");
+  CHECK(fabsf(nn_lr_warmup_cosine(1.0f, 5, 10, 110, 0.1f) - 0.5f) < 1e-6f, "warmup middle");
+  CHECK(fabsf(nn_lr_warmup_cosine(1.0f, 10, 10, 110, 0.1f) - 1.0f) < 1e-6f, "peak");
+  CHECK(fabsf(nn_lr_warmup_cosine(1.0f, 60, 10, 110, 0.1f) - 0.55f) < 1e-6f, "cosine middle");
+  CHECK(fabsf(nn_lr_warmup_cosine(1.0f, 110, 10, 110, 0.1f) - 0.1f) < 1e-6f, "end");
+  CHECK(fabsf(nn_lr_warmup_cosine(1.0f, 500, 10, 110, 0.1f) - 0.1f) < 1e-6f, "past the end");
+}
+
+/* one AdamW step against the formula, with weight decay and clipping */
+static void test_adamw_formula(void) {
+  nn_net *net = make("input 1 2 1\ndense 2\nsoftmax\n", 0, 1, 4);
+  nn_tensor w = nn_net_tensor(net, 0), b = nn_net_tensor(net, 1);
+  float w0[4], b0[2];
+  memcpy(w0, w.data, sizeof w0);
+  memcpy(b0, b.data, sizeof b0);
+  float g[6] = {3, -4, 0, 12, 1, -1};
+  memcpy(w.grad, g, sizeof(float) * 4);
+  memcpy(b.grad, g + 4, sizeof(float) * 2);
+  nn_adamw *opt;
+  char err[NN_ERR_LEN];
+  nn_adamw_create(&opt, net, err, sizeof err);
+  nn_adamw_opts o;
+  nn_adamw_defaults(&o);
+  o.lr = 0.1f, o.weight_decay = 0.5f, o.clip_norm = 1.0f;
+  float norm = nn_adamw_step(opt, net, &o);
+  double want_norm = sqrt(9 + 16 + 0 + 144 + 1 + 1);
+  CHECK(fabs(norm - want_norm) < 1e-4, "norm %g want %g", norm, want_norm);
+  /* first step: mhat = g', vhat = g'^2, so the update is lr * sign(g') */
+  for (int k = 0; k < 4; k++) {
+    double gs = g[k] / want_norm, want = w0[k] * (1 - 0.05) - 0.1 * gs / (fabs(gs) + 1e-8);
+    CHECK(fabs(w.data[k] - want) < 1e-5, "w[%d] %g want %g", k, w.data[k], want);
+  }
+  CHECK(fabs(b.data[0] - (b0[0] - 0.1)) < 1e-5, "bias decayed or wrong: %g", b.data[0]);
+  nn_adamw_set_steps(opt, 41);
+  CHECK(nn_adamw_steps(opt) == 41, "set steps");
+  nn_adamw_destroy(opt);
+  nn_net_destroy(net);
+}
+
+int main(void) {
+  nn_set_threads(2);
+  test_learns();
+  test_fold();
+  test_copy_matching();
+  test_frozen_and_modes();
+  test_loss_value();
+  test_schedule();
+  test_adamw_formula();
+  test_reproducible();
+  if (failures) {
+    printf("%d failure(s)\n", failures);
+    return 1;
+  }
+  printf("all nn tests passed\n");
+  return 0;
+}

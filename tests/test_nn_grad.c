@@ -1,0 +1,156 @@
+/* test_nn_grad: finite-difference gradient checks of every layer kind and of
+ * the loss (class weights, label smoothing), for parameter and input
+ * gradients. Central differences in float: each tensor's analytic and
+ * numerical gradients, over a sample of elements, must agree to a relative
+ * error (norm of difference / norm of sum) below a threshold. */
+#include "net.h"
+#include "nn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                    \
+  do {                                                      \
+    if (!(cond)) {                                          \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);           \
+      printf(__VA_ARGS__);                                  \
+      printf("\n");                                         \
+      failures++;                                           \
+    }                                                       \
+  } while (0)
+
+static uint64_t lcg = 12345;
+static float frand(void) { /* uniform in [-1, 1) */
+  lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+  return (float)((lcg >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
+}
+
+#define MAX_SAMPLES 24
+#define H 3e-3f
+
+typedef struct {
+  nn_net *net;
+  const float *x;
+  const int *labels;
+  int n;
+  nn_loss_opts loss;
+} problem;
+
+static double loss_at(problem *p) {
+  return nn_net_train_batch(p->net, p->x, p->labels, p->n, &p->loss, NULL);
+}
+
+/* compares analytic g[idx] with central differences of the loss in v[idx] */
+static double rel_error(problem *p, float *v, const float *g, size_t count, const char *what) {
+  double dd = 0.0, ss = 0.0;
+  size_t stride = count > MAX_SAMPLES ? count / MAX_SAMPLES : 1;
+  for (size_t k = (size_t)(lcg % stride); k < count; k += stride) {
+    float keep = v[k];
+    v[k] = keep + H;
+    double lp = loss_at(p);
+    v[k] = keep - H;
+    double lm = loss_at(p);
+    v[k] = keep;
+    double num = (lp - lm) / (2.0 * H);
+    dd += (num - g[k]) * (num - g[k]);
+    ss += (fabs(num) + fabs(g[k])) * (fabs(num) + fabs(g[k]));
+  }
+  /* a gradient that is zero in exact arithmetic (a conv bias before batch
+   * norm) leaves only rounding noise: judge it by absolute size instead */
+  (void)what;
+  if (sqrt(dd) < 1e-4 && sqrt(ss) < 1e-3) return 0.0;
+  return ss > 0.0 ? sqrt(dd / ss) : 0.0;
+}
+
+/* Builds the net, runs one batch and checks every trainable tensor and the
+ * input gradient. */
+static void check_net(const char *name, const char *arch, int n, int frozen, double tol) {
+  char err[NN_ERR_LEN];
+  nn_net *net;
+  int K = 3;
+  if (nn_net_create(&net, arch, name, K, n, 99, err, sizeof err)) {
+    CHECK(0, "%s: create failed: %s", name, err);
+    return;
+  }
+  net_fix_dropout(net, 1, 5);
+  nn_net_set_frozen(net, frozen);
+  /* give frozen batch norms non-trivial running statistics */
+  for (int i = 0; i < nn_net_num_tensors(net); i++) {
+    nn_tensor t = nn_net_tensor(net, i);
+    if (strstr(t.name, "running_mean"))
+      for (size_t k = 0; k < t.count; k++) t.data[k] = 0.3f * frand();
+    if (strstr(t.name, "running_var"))
+      for (size_t k = 0; k < t.count; k++) t.data[k] = 0.5f + 0.5f * fabsf(frand());
+    if (strstr(t.name, "gamma") || strstr(t.name, "beta") || strstr(t.name, "bias"))
+      for (size_t k = 0; k < t.count; k++) t.data[k] += 0.2f * frand();
+  }
+  size_t in = (size_t)nn_net_input_c(net) * nn_net_input_h(net) * nn_net_input_w(net);
+  float *x = malloc(sizeof(float) * in * n);
+  int labels[16];
+  for (size_t i = 0; i < in * n; i++) x[i] = frand();
+  for (int i = 0; i < n; i++) labels[i] = i % K;
+  float cw[3] = {1.0f, 2.5f, 0.5f};
+  problem p = {net, x, labels, n, {cw, 0.1f}};
+
+  double l0 = loss_at(&p);
+  CHECK(l0 > 0.0 && isfinite(l0), "%s: loss %g", name, l0);
+  /* analytic gradients of this batch, copied before probing changes them */
+  size_t np = nn_net_param_count(net);
+  float *g = malloc(sizeof(float) * (np + in * n));
+  size_t at = 0;
+  for (int i = 0; i < nn_net_num_tensors(net); i++) {
+    nn_tensor t = nn_net_tensor(net, i);
+    if (!t.grad) continue;
+    memcpy(g + at, t.grad, sizeof(float) * t.count);
+    at += t.count;
+  }
+  const float *ig = nn_net_input_grad(net);
+  CHECK(ig != NULL, "%s: no input gradient", name);
+  if (ig) memcpy(g + np, ig, sizeof(float) * in * n);
+
+  at = 0;
+  for (int i = 0; i < nn_net_num_tensors(net); i++) {
+    nn_tensor t = nn_net_tensor(net, i);
+    if (!t.grad) continue;
+    if (t.layer < frozen) {
+      double mx = 0.0;
+      for (size_t k = 0; k < t.count; k++) mx = fmax(mx, fabs(g[at + k]));
+      CHECK(mx == 0.0, "%s: frozen %s has gradient %g", name, t.name, mx);
+    } else {
+      double e = rel_error(&p, t.data, g + at, t.count, t.name);
+      CHECK(e < tol, "%s: %s relative error %.3g (tolerance %.3g)", name, t.name, e, tol);
+      printf("  %-10s %-22s rel err %.2e\n", name, t.name, e);
+    }
+    at += t.count;
+  }
+  double e = rel_error(&p, x, g + np, in * n, "input");
+  CHECK(e < tol, "%s: input gradient relative error %.3g", name, e);
+  printf("  %-10s %-22s rel err %.2e\n", name, "input", e);
+  free(g);
+  free(x);
+  nn_net_destroy(net);
+}
+
+int main(void) {
+  nn_set_threads(2);
+  double tol = 2e-2;
+  check_net("conv3", "input 7 7 3\nconv 4 3 1\nrelu\nconv 3 3 2\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
+  check_net("conv1", "input 6 6 1\nconv 5 1 1\nconv 4 1 2\nrelu\ndense classes\nsoftmax\n", 2, 0, tol);
+  check_net("conv5", "input 9 8 1\nconv 3 5 1\nconv 4 5 2\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
+  check_net("dwconv", "input 8 7 3\ndwconv 3 1\nconv 4 1 1\ndwconv 3 2\ndwconv 5 1\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
+  check_net("bn", "input 6 6 3\nconv 4 3 1\nbn\nrelu\nconv 4 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 0, tol);
+  check_net("bn-frozen", "input 6 6 3\nconv 4 3 1\nbn\nrelu\nconv 4 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 3, tol);
+  check_net("maxpool", "input 7 7 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 3\ndense classes\nsoftmax\n", 2, 0, tol);
+  check_net("dropout", "input 5 5 1\nconv 6 3 1\nrelu\ngap\ndropout 0.5\ndense 8\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
+  check_net("dense", "input 4 5 3\ndense 6\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
+  if (failures) {
+    printf("%d failure(s)\n", failures);
+    return 1;
+  }
+  printf("all gradient checks passed\n");
+  return 0;
+}
