@@ -24,33 +24,28 @@ static int exe_dir(char *out, size_t len) {
   return 0;
 }
 
+/* Writes dir/relative into out; true when it fit and is readable. */
+static int try_path(char *out, size_t len, const char *dir, const char *relative) {
+  int n = snprintf(out, len, "%s/%s", dir, relative);
+  return n > 0 && (size_t)n < len && is_readable(out);
+}
+
 int assets_find(const char *relative, char *out, size_t len) {
-  char dir[PATH_MAX];
-  const char *exe_relative[] = {"assets", "../assets", "../share/emocam"};
-  char first[PATH_MAX] = "";
-  if (exe_dir(dir, sizeof dir) == 0) {
-    for (size_t i = 0; i < sizeof exe_relative / sizeof exe_relative[0]; i++) {
-      char path[PATH_MAX * 2];
-      snprintf(path, sizeof path, "%s/%s/%s", dir, exe_relative[i], relative);
-      if (!first[0]) snprintf(first, sizeof first, "%s", path);
-      if (is_readable(path)) {
-        snprintf(out, len, "%s", path);
-        return 0;
-      }
+  char exe[PATH_MAX];
+  int have_exe = exe_dir(exe, sizeof exe) == 0;
+  /* Next to the executable (build tree, install prefix), then the source
+   * tree's assets/ (a build directory anywhere) and the configured prefix. */
+  const char *beside_exe[] = {"assets", "../assets", "../share/emocam"};
+  if (have_exe) {
+    for (size_t i = 0; i < sizeof beside_exe / sizeof beside_exe[0]; i++) {
+      char dir[PATH_MAX + 32];
+      snprintf(dir, sizeof dir, "%.*s/%s", PATH_MAX - 1, exe, beside_exe[i]);
+      if (try_path(out, len, dir, relative)) return 0;
     }
   }
-  /* The source tree's assets/ (a build directory anywhere) and the install
-   * prefix chosen at configure time. */
-  const char *fixed[] = {EMOCAM_SOURCE_ASSETS, EMOCAM_INSTALL_ASSETS};
-  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-    char path[PATH_MAX * 2];
-    snprintf(path, sizeof path, "%s/%s", fixed[i], relative);
-    if (!first[0]) snprintf(first, sizeof first, "%s", path);
-    if (is_readable(path)) {
-      snprintf(out, len, "%s", path);
-      return 0;
-    }
-  }
-  snprintf(out, len, "%s", first);
+  if (try_path(out, len, EMOCAM_SOURCE_ASSETS, relative)) return 0;
+  if (try_path(out, len, EMOCAM_INSTALL_ASSETS, relative)) return 0;
+  /* Report the first place looked. */
+  snprintf(out, len, "%s/%s", EMOCAM_SOURCE_ASSETS, relative);
   return -1;
 }

@@ -4,7 +4,6 @@
  * the demo clip when there is no camera) and the model, then runs.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,7 +170,7 @@ typedef struct {
   headless_log *log;
   smooth_state sm;
   float crop_scale;
-  const sigset_t *stop;
+  const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
   float *probs; /* [num_classes] latest raw result */
   int have_result, label;
   double prev_pts;
@@ -337,7 +336,7 @@ static int ui_loop(live_ui *u) {
   snprintf(u->status, sizeof u->status, "starting | %s", u->cl->name);
   while (!quit) {
     int dirty = 0, shot = 0;
-    if (headless_stop_requested(u->stop)) break;
+    if (*u->stop) break;
     /* Blocking is on the camera only while nothing else is due, never longer
      * than one event poll interval. */
     int idle = u->paused || u->disconnected;
@@ -417,6 +416,29 @@ static int ui_loop(live_ui *u) {
 
 /* ---- setup ---------------------------------------------------------------- */
 
+/* SIGINT/SIGTERM end a run cleanly (threads joined, CSV flushed, exit 0).
+ * A handler that sets a flag the loops poll is the one way that works here:
+ * libraries start threads of their own before main (OpenBLAS's pool), so the
+ * signals cannot be blocked in every thread and waited for. The flag is the
+ * only state a handler can reach, hence a file-scope variable, written by
+ * the handler alone. */
+static volatile sig_atomic_t live_stop_flag;
+
+static void live_on_signal(int sig) {
+  (void)sig;
+  live_stop_flag = 1;
+}
+
+static const volatile sig_atomic_t *live_catch_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = live_on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  return &live_stop_flag;
+}
+
 static int open_source(const live_opts *o, capture_source **src, char *err, size_t errlen) {
   if (o->video) {
     capture_video_opts vo = {o->video, o->headless ? CAPTURE_ALL : CAPTURE_LATEST,
@@ -461,13 +483,7 @@ int cmd_live(int argc, char **argv) {
     return EXIT_OK;
   }
 
-  /* SIGINT/SIGTERM end the run cleanly: blocked here, before any thread
-   * exists, so every thread inherits the mask, and polled by the loops. */
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  const volatile sig_atomic_t *stop = live_catch_signals();
 
   char demo[1024];
   if (!o.camera && !o.video) {
@@ -506,7 +522,7 @@ int cmd_live(int argc, char **argv) {
       cli_error("%s", err);
     } else {
       headless_opts ho = {o.csv, o.labels, o.frames, o.smooth_s, crop_scale, o.camera != NULL,
-                          &stop};
+                          stop};
       code = headless_run(src, &cl, &ho);
     }
     capture_close(src);
@@ -521,7 +537,7 @@ int cmd_live(int argc, char **argv) {
   u.source_name = o.camera ? o.camera : o.video;
   u.cl = &cl;
   u.crop_scale = crop_scale;
-  u.stop = &stop;
+  u.stop = stop;
   u.probs = calloc((size_t)cl.num_classes, sizeof(float));
   if (!u.probs) {
     cli_error("out of memory");

@@ -51,9 +51,9 @@ static int list_dir(const char *dir, int want_dirs, name_list *out, char *err, s
   while ((e = readdir(d))) {
     if (e->d_name[0] == '.') continue;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     struct stat st;
-    if (stat(path, &st) != 0) continue;
+    if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0) continue;
     if (want_dirs ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) continue;
     if (list_push(out, e->d_name) != 0) {
       closedir(d);

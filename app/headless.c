@@ -222,12 +222,6 @@ int headless_log_close(headless_log *lg) {
   return rc;
 }
 
-int headless_stop_requested(const sigset_t *stop) {
-  if (!stop) return 0;
-  struct timespec zero = {0, 0};
-  return sigtimedwait(stop, NULL, &zero) > 0;
-}
-
 int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
   char err[CAPTURE_ERR_LEN];
   int code = EXIT_OK, interrupted = 0;
@@ -254,7 +248,7 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
   double start = pipeline_now(), prev_pts = 0;
   int64_t n = 0;
   while (o->max_frames <= 0 || n < o->max_frames) {
-    if (headless_stop_requested(o->stop)) {
+    if (o->stop && *o->stop) {
       interrupted = 1;
       break;
     }

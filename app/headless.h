@@ -19,8 +19,8 @@ typedef struct {
   float smooth_s;          /* EMA time constant of the shown label; 0: raw */
   float crop_scale;        /* centre crop scale, 0.2 .. 1 */
   int camera;              /* the source is a camera (disconnect: exit 1) */
-  const sigset_t *stop;    /* signals that end the run cleanly; the caller has
-                              blocked them in every thread */
+  const volatile sig_atomic_t *stop; /* set (by a signal handler) to end the
+                              run cleanly; NULL: never */
 } headless_opts;
 
 /* Runs src (borrowed, open) through cl (borrowed) until EOF, max_frames or a
@@ -51,11 +51,6 @@ void headless_log_summary(const headless_log *lg, double seconds, int interrupte
 /* Flushes and closes the CSV and frees the log (NULL ok). Returns 0, or -1
  * after printing "emocam: <csv>: write error". */
 int headless_log_close(headless_log *lg);
-
-/* True when one of the signals in stop (blocked by the caller) is pending;
- * consumes it. Polling with sigtimedwait needs no handler and no global. NULL
- * stop: never. */
-int headless_stop_requested(const sigset_t *stop);
 
 /* Reads a labels CSV (header with `frame` and `label` columns, in any order;
  * other columns ignored) into *labels_out: [*count_out] class indices of

@@ -392,7 +392,7 @@ int report_write_eval(const char *dir, const metrics_report *r, const char *cons
   if (!images)
     return 0;
 
-  int which[REPORT_GRID_MAX];
+  int which[REPORT_GRID_MAX] = {0};
   int correct = 0;
   for (int i = 0; i < n; i++)
     correct += truth[i] == pred[i];

@@ -136,7 +136,7 @@ static int arch_input_shape(const char *text, const char *source, int *c, int *h
     }
     p += n + (nl ? 1 : 0);
   }
-  snprintf(err, errlen, "%s: the first layer line must be 'input H W C' (C = 1 or 3)", source);
+  snprintf(err, errlen, "%.400s: the first layer line must be 'input H W C' (C = 1 or 3)", source);
   return -1;
 }
 
@@ -525,7 +525,8 @@ static int train_epoch(run *r, int epoch, epoch_record *rec, progress_bar *bar) 
       else
         memcpy(r->batch_x + sample * i, d->x + sample * idx, sizeof(float) * sample);
     }
-    ao.lr = nn_lr_warmup_cosine(cfg->lr, nn_adamw_steps(r->opt), warmup, total, 0.01f);
+    /* step + 1: the first update already gets a non-zero warmup rate */
+    ao.lr = nn_lr_warmup_cosine(cfg->lr, nn_adamw_steps(r->opt) + 1, warmup, total, 0.01f);
     float loss = nn_net_train_batch(net, r->batch_x, r->batch_y, m, &lo, r->batch_probs);
     if (loss < 0 || !isfinite(loss)) {
       cli_error("training diverged at epoch %d step %lld (loss %g); try a lower --lr", epoch + 1,

@@ -84,7 +84,7 @@ first_last_loss() { awk -F, 'NR==2{f=$3} END{print f, $3}' "$1"; }
 
 case_train_tiny() {
   "$emocam" train --data "$fixtures/faces" --out "$work/tiny.emo" --arch "$small_arch" \
-    --epochs 25 --val-split 0 --no-augment --lr 0.003 --label-smoothing 0 --seed 3 > "$work/log.txt" 2>&1
+    --epochs 25 --batch 8 --val-split 0 --no-augment --lr 0.003 --label-smoothing 0 --seed 3 > "$work/log.txt" 2>&1
   [ $? -eq 0 ] || { fail "tiny training failed: $(tail -5 "$work/log.txt")"; return; }
   [ -s "$work/tiny.emo" ] || fail "no model written"
   [ -s "$work/tiny.log.csv" ] || fail "no CSV log beside the model"
@@ -174,11 +174,11 @@ case_fer_subset() {
   for split in train val; do
     for c in angry happy sad surprise; do
       mkdir -p "$work/$split/$c"
-      n=$([ $split = train ] && echo 100 || echo 50)
+      n=$([ $split = train ] && echo 150 || echo 50)
       ls "$shared/fer2013/$split/$c" | sort | head -$n | while read -r f; do ln -s "$shared/fer2013/$split/$c/$f" "$work/$split/$c/$f"; done
     done
   done
-  "$emocam" train --data "$work/train" --val "$work/val" --out "$work/f.emo" --arch "$small_arch" --epochs 30 --patience 0 --seed 1 > "$work/log.txt" 2>&1 \
+  "$emocam" train --data "$work/train" --val "$work/val" --out "$work/f.emo" --arch "$src/assets/arch/vgg.arch" --epochs 20 --batch 32 --patience 0 --seed 1 > "$work/log.txt" 2>&1 \
     || { fail "training failed: $(tail -3 "$work/log.txt")"; return; }
   acc=$("$emocam" eval --model "$work/f.emo" --data "$work/val" --json - 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['accuracy'])")
   awk -v a="$acc" 'BEGIN{exit !(a >= 0.40)}' && pass "val accuracy $acc on 4 classes (chance 0.25)" \
