@@ -5,6 +5,7 @@
  * accumulator); a single sample is split by output channel instead. */
 #include "layer.h"
 #include "threads.h"
+#include "vec.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -85,17 +86,7 @@ static void col2im(float *dx, const float *col, const layer *l) {
 
 /* y[o] += b[o] over each row, then max(y, 0) when relu: rows [o0, o1) */
 static void bias_act(float *y, const float *b, int o0, int o1, int HW, int relu) {
-  for (int o = o0; o < o1; o++) {
-    float *r = y + (size_t)o * HW, bo = b[o];
-    if (relu) {
-      for (int i = 0; i < HW; i++) {
-        float v = r[i] + bo;
-        r[i] = v > 0.0f ? v : 0.0f;
-      }
-    } else {
-      for (int i = 0; i < HW; i++) r[i] += bo;
-    }
-  }
+  for (int o = o0; o < o1; o++) vec_affine(y + (size_t)o * HW, y + (size_t)o * HW, 1.0f, b[o], HW, relu);
 }
 
 /* out rows [o0, o1) of one sample from its column matrix */
@@ -185,12 +176,7 @@ static void bwd_samples(void *ctx, int part, int begin, int end) {
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, HW, 1.0f, dy, HW, cols, HW,
                   1.0f, dw, CKK);
-      for (int o = 0; o < OC; o++) {
-        const float *r = dy + (size_t)o * HW;
-        float acc = 0.0f;
-        for (int i = 0; i < HW; i++) acc += r[i];
-        db[o] += acc;
-      }
+      for (int o = 0; o < OC; o++) db[o] += vec_sum(dy + (size_t)o * HW, HW);
     }
     if (!j->din) continue;
     float *dx = j->din + s * isz;

@@ -4,6 +4,7 @@
  * Work is split by channel, so each channel's gradient has a single writer. */
 #include "layer.h"
 #include "threads.h"
+#include "vec.h"
 
 #include <string.h>
 
@@ -21,51 +22,108 @@ typedef struct {
   const layer *l;
   float *out, *din;
   const float *in, *dout;
+  const layer_ws *ws;
   int n, param_grads;
 } job;
 
-/* one plane: y[OH,OW] from x[H,W] */
-static void plane_forward(const layer *l, float *y, const float *x, const float *w, float b) {
+/* Forward works on a padded copy of each input plane split into S x S
+ * phase planes, P[ry][rx][i][j] = xpad[S i + ry][S j + rx], each QH x QW
+ * (plus a zero row of slack). Tap (ky, kx) of output (oy, ox) then reads
+ * phase (ky%S, kx%S) at (oy + ky/S, ox + kx/S): for every tap the whole
+ * output is one contiguous multiply-add over OH rows of stride QW (columns
+ * past OW are computed and dropped), whatever the stride. */
+#define MAX_TAPS (15 * 15)
+
+typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+
+/* acc[i] = sum_t w[t] src[t][i] for i < n: all taps of one 8-wide chunk in
+ * a register. Compiled twice, for AVX2 and baseline x86-64, picked at load
+ * time: this is the one compute-bound loop nn runs outside SGEMM. */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void taps_sum(float *acc, const float *const *src, const float *w, int taps, long n) {
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    vf8 a = {0};
+    for (int t = 0; t < taps; t++) {
+      float wt = w[t];
+      a += (vf8){wt, wt, wt, wt, wt, wt, wt, wt} * *(const vf8 *)(src[t] + i);
+    }
+    *(vf8 *)(acc + i) = a;
+  }
+  for (; i < n; i++) {
+    float a = 0.0f;
+    for (int t = 0; t < taps; t++) a += w[t] * src[t][i];
+    acc[i] = a;
+  }
+}
+
+static void phase_dims(const layer *l, int *qh, int *qw) {
+  int S = l->a.s;
+  *qh = (l->a.h + 2 * l->pad + S - 1) / S;
+  *qw = (l->a.w + 2 * l->pad + S - 1) / S;
+}
+
+size_t dwconv_scratch_size(const layer *l) {
+  int qh, qw, S = l->a.s;
+  phase_dims(l, &qh, &qw);
+  return (size_t)S * S * (qh + 1) * qw + (size_t)l->a.oh * qw;
+}
+
+/* one plane: y[OH,OW] from x[H,W]; scratch: dwconv_scratch_size floats */
+static void plane_forward(const layer *l, float *y, const float *x, const float *w, float b,
+                          float *scratch) {
   int H = l->a.h, W = l->a.w, K = l->a.k, S = l->a.s, pad = l->pad;
-  int OH = l->a.oh, OW = l->a.ow;
-  for (int i = 0; i < OH * OW; i++) y[i] = b;
-  for (int ky = 0; ky < K; ky++) {
-    int ylo, yhi;
-    valid_range(H, OH, S, pad, ky, &ylo, &yhi);
-    for (int kx = 0; kx < K; kx++) {
-      int xlo, xhi;
-      valid_range(W, OW, S, pad, kx, &xlo, &xhi);
-      float wk = w[ky * K + kx];
-      for (int oy = ylo; oy < yhi; oy++) {
-        const float *xr = x + (size_t)(oy * S - pad + ky) * W - pad + kx;
-        float *yr = y + (size_t)oy * OW;
-        if (S == 1)
-          for (int ox = xlo; ox < xhi; ox++) yr[ox] += wk * xr[ox];
-        else
-          for (int ox = xlo; ox < xhi; ox++) yr[ox] += wk * xr[ox * S];
-      }
+  int OH = l->a.oh, OW = l->a.ow, QH, QW;
+  phase_dims(l, &QH, &QW);
+  size_t plane = (size_t)(QH + 1) * QW;
+  float *ph = scratch, *acc = scratch + (size_t)S * S * plane;
+  memset(ph, 0, sizeof(float) * S * S * plane);
+  for (int iy = 0; iy < H; iy++) {
+    int r = iy + pad;
+    const float *xr = x + (size_t)iy * W;
+    if (S == 1) {
+      memcpy(ph + (size_t)r * QW + pad, xr, sizeof(float) * W);
+      continue;
+    }
+    /* phase rx holds padded columns S j + rx, i.e. input columns S j + rx - pad */
+    for (int rx = 0; rx < S; rx++) {
+      float *dst = ph + (size_t)((r % S) * S + rx) * plane + (size_t)(r / S) * QW;
+      int lo, hi;
+      valid_range(W, QW, S, pad, rx, &lo, &hi);
+      const float *src = xr + rx - pad;
+      for (int jx = lo; jx < hi; jx++) dst[jx] = src[jx * S];
     }
   }
-  if (l->fuse_relu)
-    for (int i = 0; i < OH * OW; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+  long n = (long)OH * QW;
+  const float *src[MAX_TAPS];
+  for (int ky = 0; ky < K; ky++)
+    for (int kx = 0; kx < K; kx++)
+      src[ky * K + kx] =
+          ph + (size_t)((ky % S) * S + kx % S) * plane + (size_t)(ky / S) * QW + kx / S;
+  taps_sum(acc, src, w, K * K, n);
+  for (int oy = 0; oy < OH; oy++)
+    vec_affine(y + (size_t)oy * OW, acc + (size_t)oy * QW, 1.0f, b, OW, l->fuse_relu);
 }
 
 static void fwd_planes(void *ctx, int part, int begin, int end) {
   const job *j = ctx;
   const layer *l = j->l;
-  (void)part;
   int C = l->a.c, K = l->a.k;
   long ihw = (long)l->a.h * l->a.w, ohw = (long)l->a.oh * l->a.ow;
   for (int p = begin; p < end; p++) {
     int c = p % C;
-    plane_forward(l, j->out + p * ohw, j->in + p * ihw, l->w + (size_t)c * K * K, l->b[c]);
+    plane_forward(l, j->out + p * ohw, j->in + p * ihw, l->w + (size_t)c * K * K, l->b[c],
+                  j->ws->col[part]);
   }
 }
 
-void dwconv_forward(const layer *l, float *out, const float *in, int n) {
-  job j = {.l = l, .out = out, .in = in, .n = n};
+void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws) {
+  job j = {.l = l, .out = out, .in = in, .n = n, .ws = ws};
   double flops = 2.0 * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
-  par_for(n * l->a.c, par_parts(n * l->a.c, flops), fwd_planes, &j);
+  int parts = par_parts(n * l->a.c, flops);
+  par_for(n * l->a.c, parts < ws->threads ? parts : ws->threads, fwd_planes, &j);
 }
 
 /* dx[iy,ix] += w dy[oy,ox]; dw += dy[oy,ox] x[iy,ix]; db += dy */
@@ -85,9 +143,7 @@ static void bwd_channels(void *ctx, int part, int begin, int end) {
       float *dx = j->din ? j->din + plane * ihw : NULL;
       if (dx) memset(dx, 0, sizeof(float) * ihw);
       if (j->param_grads) {
-        float acc = 0.0f;
-        for (long i = 0; i < ohw; i++) acc += dy[i];
-        l->db[c] += acc;
+        l->db[c] += vec_sum(dy, ohw);
       }
       for (int ky = 0; ky < K; ky++) {
         int ylo, yhi;
@@ -99,6 +155,11 @@ static void bwd_channels(void *ctx, int part, int begin, int end) {
           for (int oy = ylo; oy < yhi; oy++) {
             long off = (long)(oy * S - pad + ky) * W - pad + kx;
             const float *xr = x + off, *dyr = dy + (size_t)oy * OW;
+            if (S == 1) {
+              if (j->param_grads) gw += vec_dot(dyr + xlo, xr + xlo, xhi - xlo);
+              if (dx) vec_axpy(dx + off + xlo, wk, dyr + xlo, xhi - xlo);
+              continue;
+            }
             if (j->param_grads)
               for (int ox = xlo; ox < xhi; ox++) gw += dyr[ox] * xr[ox * S];
             if (dx) {

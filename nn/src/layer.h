@@ -24,14 +24,15 @@ typedef struct {
   float *mask;            /* dropout, training: [N, C*H*W], 0 or 1/(1-p) */
   float *act;             /* training: this layer's output [N, OC, OH, OW] */
   int bn_frozen;          /* bn uses running statistics in training (frozen layer) */
-  int fuse_relu;          /* conv/dwconv: apply ReLU to the output (after folding) */
-  int skip;               /* identity (a folded bn, a fused relu) */
+  int fuse_relu;          /* bn always, conv/dwconv after folding: apply the next ReLU */
+  int relu_fused;         /* relu: applied by the layer before (forward and backward) */
+  int skip;               /* identity at inference (a folded bn, a relu fused into a conv) */
 } layer;
 
 /* Scratch shared by the layers of one net, one slice per thread. */
 typedef struct {
   int threads;     /* slices below */
-  float **col;     /* [threads] im2col / col2im matrices, col_size floats each */
+  float **col;     /* [threads] im2col/col2im matrices, dwconv planes: col_size floats each */
   float **gacc;    /* [threads] private gradient accumulators, gacc_size floats each */
   size_t col_size, gacc_size;
 } layer_ws;
@@ -46,14 +47,17 @@ void conv_backward(const layer *l, float *din, const float *dout, const float *i
                    int param_grads, const layer_ws *ws);
 
 /* dwconv.c: depthwise K x K, direct loops */
-void dwconv_forward(const layer *l, float *out, const float *in, int n);
+size_t dwconv_scratch_size(const layer *l); /* floats of forward scratch per thread */
+void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws);
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                      int param_grads);
 
-/* bn.c: batch norm over channels; `batch_stats` selects training behaviour */
+/* bn.c: batch norm over channels; `batch_stats` selects training behaviour.
+ * With l->fuse_relu the output is max(bn, 0) and backward takes that output
+ * y (else NULL) to mask dout. */
 void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats);
-void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                 int batch_stats, int param_grads);
+void bn_backward(const layer *l, float *din, const float *dout, const float *in, const float *y,
+                 int n, int batch_stats, int param_grads);
 
 /* simple.c: relu, maxpool, gap, dropout */
 void relu_forward(float *out, const float *in, long count);

@@ -28,6 +28,10 @@ static int alloc_workspace(nn_net *net) {
   size_t col = 0, acc = 0;
   for (int i = 0; i < net->nl; i++) {
     const layer *l = &net->L[i];
+    if (l->a.kind == L_DWCONV) {
+      size_t d = dwconv_scratch_size(l);
+      col = d > col ? d : col;
+    }
     if (l->a.kind != L_CONV) continue;
     size_t c = conv_col_size(l), a = (size_t)l->a.oc * l->a.c * l->a.k * l->a.k + l->a.oc;
     col = c > col ? c : col;
@@ -73,6 +77,11 @@ int nn_net_create(nn_net **out, const char *arch_text, const char *source_name, 
     layer *l = &net->L[i];
     l->a = net->arch.layers[i];
     l->pad = l->a.k / 2;
+    /* bn + relu run as one pass; the relu then only marks its place */
+    if (i > 0 && l->a.kind == L_RELU && net->L[i - 1].a.kind == L_BN) {
+      l->relu_fused = 1;
+      net->L[i - 1].fuse_relu = 1;
+    }
     size_t o = (size_t)layer_out_size(l);
     feat = o > feat ? o : feat;
   }
@@ -170,12 +179,12 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
       out = in == net->ping ? net->pong : net->ping;
     switch (l->a.kind) {
     case L_CONV: conv_forward(l, out, in, n, &net->ws); break;
-    case L_DWCONV: dwconv_forward(l, out, in, n); break;
+    case L_DWCONV: dwconv_forward(l, out, in, n, &net->ws); break;
     case L_BN:
       if (!l->skip) bn_forward(l, out, in, n, train && !frozen);
       break;
     case L_RELU:
-      if (!l->skip) relu_forward(out, in, count);
+      if (!l->skip && !l->relu_fused) relu_forward(out, in, count);
       break;
     case L_MAXPOOL: maxpool_forward(l, out, in, n, train ? l->argmax : NULL); break;
     case L_DROPOUT:
@@ -199,6 +208,7 @@ static void run_backward(nn_net *net, const float *x, int n) {
   const float *dout = net->dlogits;
   for (int i = net->nl - 2; i >= 0; i--) {
     layer *l = &net->L[i];
+    if (l->relu_fused) continue; /* the bn before masks dout itself */
     const float *in = i == 0 ? x : net->L[i - 1].act;
     float *din = i == 0 ? net->input_grad : dout == net->gA ? net->gB : net->gA;
     int pg = i >= net->frozen;
@@ -206,7 +216,9 @@ static void run_backward(nn_net *net, const float *x, int n) {
     switch (l->a.kind) {
     case L_CONV: conv_backward(l, din, dout, in, n, pg, &net->ws); break;
     case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg); break;
-    case L_BN: bn_backward(l, din, dout, in, n, i >= net->frozen, pg); break;
+    case L_BN:
+      bn_backward(l, din, dout, in, l->fuse_relu ? l->act : NULL, n, i >= net->frozen, pg);
+      break;
     case L_RELU: relu_backward(din, dout, l->act, count); break;
     case L_MAXPOOL: maxpool_backward(l, din, dout, n); break;
     case L_DROPOUT: dropout_apply(din, dout, l->mask, count); break;

@@ -3,6 +3,7 @@
  * (sample x channel) or by element range across nn's threads. */
 #include "layer.h"
 #include "threads.h"
+#include "vec.h"
 
 #include <float.h>
 #include <string.h>
@@ -18,7 +19,7 @@ typedef struct {
 static void relu_part(void *ctx, int part, int begin, int end) {
   const job *j = ctx;
   (void)part;
-  for (int i = begin; i < end; i++) j->out[i] = j->in[i] > 0.0f ? j->in[i] : 0.0f;
+  vec_relu(j->out + begin, j->in + begin, end - begin);
 }
 
 void relu_forward(float *out, const float *in, long count) {
@@ -30,7 +31,7 @@ void relu_forward(float *out, const float *in, long count) {
 static void relu_bwd_part(void *ctx, int part, int begin, int end) {
   const job *j = ctx;
   (void)part;
-  for (int i = begin; i < end; i++) j->out[i] = j->aux[i] > 0.0f ? j->in[i] : 0.0f;
+  vec_relu_mask(j->out + begin, j->in + begin, j->aux + begin, end - begin);
 }
 
 void relu_backward(float *din, const float *dout, const float *out, long count) {
@@ -42,7 +43,7 @@ void relu_backward(float *din, const float *dout, const float *out, long count) 
 static void dropout_part(void *ctx, int part, int begin, int end) {
   const job *j = ctx;
   (void)part;
-  for (int i = begin; i < end; i++) j->out[i] = j->in[i] * j->aux[i];
+  vec_mul(j->out + begin, j->in + begin, j->aux + begin, end - begin);
 }
 
 void dropout_apply(float *out, const float *in, const float *mask, long count) {
@@ -109,10 +110,7 @@ static void gap_part(void *ctx, int part, int begin, int end) {
   (void)part;
   long hw = (long)j->l->a.h * j->l->a.w;
   for (int p = begin; p < end; p++) {
-    const float *x = j->in + p * hw;
-    float acc = 0.0f;
-    for (long i = 0; i < hw; i++) acc += x[i];
-    j->out[p] = acc / (float)hw;
+    j->out[p] = vec_sum(j->in + p * hw, hw) / (float)hw;
   }
 }
 

@@ -1,0 +1,91 @@
+/* vec: 4-wide float helpers for nn's element-wise loops (private).
+ * GCC/Clang vector extensions: SSE on baseline x86-64 (the loops are bound
+ * by memory bandwidth, not by vector width), independent of -O level
+ * and of the auto-vectoriser's cost model, and without branches, which
+ * matters for ReLU masks whose signs are random. Lane order is fixed, so
+ * sums repeat bit for bit. */
+#ifndef NN_VEC_H
+#define NN_VEC_H
+
+#include <stddef.h>
+
+typedef float vf __attribute__((vector_size(16), aligned(4), may_alias));
+typedef int vi __attribute__((vector_size(16), aligned(4), may_alias));
+#define VL 4
+
+static inline vf vf_load(const float *p) { return *(const vf *)p; }
+static inline void vf_store(float *p, vf v) { *(vf *)p = v; }
+static inline vf vf_set(float x) { return (vf){x, x, x, x}; }
+static inline vf vf_max0(vf v) { return (vf)((vi)v & (v > (vf){0})); }
+/* a where m > 0, else 0 */
+static inline vf vf_where_pos(vf a, vf m) { return (vf)((vi)a & (m > (vf){0})); }
+
+static inline float vf_hsum(vf v) {
+  return (v[0] + v[2]) + (v[1] + v[3]);
+}
+
+/* y = max(x, 0); y may equal x */
+static inline void vec_relu(float *y, const float *x, long n) {
+  long i = 0;
+  for (; i + VL <= n; i += VL) vf_store(y + i, vf_max0(vf_load(x + i)));
+  for (; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* dx = dy where y > 0, else 0 */
+static inline void vec_relu_mask(float *dx, const float *dy, const float *y, long n) {
+  long i = 0;
+  for (; i + VL <= n; i += VL) vf_store(dx + i, vf_where_pos(vf_load(dy + i), vf_load(y + i)));
+  for (; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+/* y = x * a + b, then max(., 0) when relu; y may equal x */
+static inline void vec_affine(float *y, const float *x, float a, float b, long n, int relu) {
+  long i = 0;
+  vf va = vf_set(a), vb = vf_set(b);
+  if (relu) {
+    for (; i + VL <= n; i += VL) vf_store(y + i, vf_max0(vf_load(x + i) * va + vb));
+    for (; i < n; i++) {
+      float v = x[i] * a + b;
+      y[i] = v > 0.0f ? v : 0.0f;
+    }
+  } else {
+    for (; i + VL <= n; i += VL) vf_store(y + i, vf_load(x + i) * va + vb);
+    for (; i < n; i++) y[i] = x[i] * a + b;
+  }
+}
+
+static inline float vec_sum(const float *x, long n) {
+  vf acc = {0};
+  long i = 0;
+  for (; i + VL <= n; i += VL) acc += vf_load(x + i);
+  float s = vf_hsum(acc);
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+/* y = a * b element-wise */
+static inline void vec_mul(float *y, const float *a, const float *b, long n) {
+  long i = 0;
+  for (; i + VL <= n; i += VL) vf_store(y + i, vf_load(a + i) * vf_load(b + i));
+  for (; i < n; i++) y[i] = a[i] * b[i];
+}
+
+/* y += a * x */
+static inline void vec_axpy(float *y, float a, const float *x, long n) {
+  long i = 0;
+  vf va = vf_set(a);
+  for (; i + VL <= n; i += VL) vf_store(y + i, vf_load(y + i) + va * vf_load(x + i));
+  for (; i < n; i++) y[i] += a * x[i];
+}
+
+/* sum of x * y */
+static inline float vec_dot(const float *x, const float *y, long n) {
+  vf acc = {0};
+  long i = 0;
+  for (; i + VL <= n; i += VL) acc += vf_load(x + i) * vf_load(y + i);
+  float s = vf_hsum(acc);
+  for (; i < n; i++) s += x[i] * y[i];
+  return s;
+}
+
+#endif
