@@ -1,7 +1,43 @@
 # app (live path): smoothing, the window's rendering read back under SDL's
-# offscreen driver, and integration tests driving the emocam binary
-# (headless replay, screenshot, clean exits on q / window close / signals).
+# offscreen driver, and integration tests: the emocam binary (headless
+# replay, screenshot, signals, camera unplug, errors) and cmd_live in process
+# (keys and window close).
 emocam_test(test_smoothing app 30 test_smoothing.c emocam_app m)
 emocam_test(test_window app 120 test_window.c emocam_app)
-set_tests_properties(test_window PROPERTIES
-  ENVIRONMENT "SDL_VIDEODRIVER=offscreen;SDL_RENDER_DRIVER=software")
+set(APP_OFFSCREEN "SDL_VIDEODRIVER=offscreen;SDL_RENDER_DRIVER=software")
+set_tests_properties(test_window PROPERTIES ENVIRONMENT "${APP_OFFSCREEN}")
+
+# emocam_live_program(NAME libs...): a test program run once per scenario
+# (argv[1]), so it is built here rather than with emocam_test.
+function(emocam_live_program name)
+  add_executable(${name} ${name}.c)
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  target_compile_definitions(${name} PRIVATE
+    EMOCAM_FIXTURES="${EMOCAM_FIXTURES}" EMOCAM_SHARED_DATA="${EMOCAM_SHARED_DATA}"
+    EMOCAM_BIN="$<TARGET_FILE:emocam>" FAKECAM_LIB="$<TARGET_FILE:fakecam>"
+    EMOCAM_SOURCE_ASSETS="${PROJECT_SOURCE_DIR}/assets")
+  add_dependencies(${name} emocam fakecam)
+endfunction()
+
+# The emocam binary, one scenario per ctest.
+emocam_live_program(test_live nn PkgConfig::SDL2 PkgConfig::SDL2_IMAGE m)
+foreach(scenario headless rows1050 predict screenshot sigint_window sigterm_window
+        sigint_headless sigterm_headless unplug disconnect_window fallback errors)
+  add_test(NAME test_live_${scenario} COMMAND test_live ${scenario})
+  set_tests_properties(test_live_${scenario} PROPERTIES LABELS app TIMEOUT 60 SKIP_RETURN_CODE 77)
+endforeach()
+set_tests_properties(test_live_predict PROPERTIES TIMEOUT 180)
+if(EMOCAM_SANITIZE)
+  # The fake camera is preloaded ahead of the sanitizer runtime (see capture.cmake).
+  set_tests_properties(test_live_sigint_headless test_live_sigterm_headless test_live_unplug
+    test_live_disconnect_window PROPERTIES ENVIRONMENT "ASAN_OPTIONS=verify_asan_link_order=0")
+endif()
+
+# Keys and window close, in process: cmd_live on the main thread, SDL events
+# pushed from a helper thread.
+emocam_live_program(test_live_keys emocam_app)
+foreach(scenario quit escape close pause keys)
+  add_test(NAME test_live_keys_${scenario} COMMAND test_live_keys ${scenario})
+  set_tests_properties(test_live_keys_${scenario} PROPERTIES LABELS app TIMEOUT 60
+    ENVIRONMENT "${APP_OFFSCREEN}")
+endforeach()

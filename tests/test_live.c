@@ -1,0 +1,532 @@
+/* test_live: integration tests of the live command, driving the emocam binary
+ * (one scenario per ctest, named by argv[1]): headless replay and its CSV,
+ * the screenshot run, clean exits on SIGINT/SIGTERM with a complete CSV (the
+ * window under SDL's offscreen driver, headless on the fake camera), camera
+ * unplug, the demo-clip fallback, usage errors, and agreement with
+ * `emocam predict` once the default model exists.
+ */
+#include <SDL.h>
+#include <SDL_image.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nn.h"
+
+#define K 7
+static const char *names[K] = {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"};
+static const char *header =
+    "frame,time_s,label,confidence,p_angry,p_disgust,p_fear,p_happy,p_neutral,p_sad,p_surprise,"
+    "smoothed_label";
+static int failures;
+static char tmp[256];   /* scratch folder of this run */
+static char model[300]; /* tiny 7-class model made with the nn API */
+
+#define CHECK(cond, ...)                                    \
+  do {                                                      \
+    if (!(cond)) {                                          \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
+      fprintf(stderr, __VA_ARGS__);                         \
+      fputc('\n', stderr);                                  \
+      failures++;                                           \
+    }                                                       \
+  } while (0)
+
+static void make_model(void) {
+  char err[NN_ERR_LEN];
+  nn_net *net = NULL;
+  const char *arch = "input 48 48 1\nconv 6 3 2\nrelu\nconv 8 3 2\nrelu\ngap\ndense classes\nsoftmax\n";
+  if (nn_net_create(&net, arch, "tiny.arch", K, 1, 11, err, sizeof err) != 0) {
+    fprintf(stderr, "FAIL: nn_net_create: %s\n", err);
+    exit(1);
+  }
+  nn_model m = {net, K, (char **)names, "colour=grey crop=center crop_scale=1 resize=area range=0,1",
+                0, NULL};
+  snprintf(model, sizeof model, "%s/tiny.emo", tmp);
+  if (nn_model_save(model, &m, NULL, err, sizeof err) != 0) {
+    fprintf(stderr, "FAIL: nn_model_save: %s\n", err);
+    exit(1);
+  }
+  nn_net_destroy(net);
+}
+
+typedef struct {
+  const char *env[6];   /* extra NAME=VALUE for the child, NULL-terminated */
+  int signal_after_ms;  /* >0: send `sig` this long after the start */
+  int sig;
+  int timeout_ms;       /* kill -9 and fail after this */
+} run_opts;
+
+/* Runs emocam with argv (argv[0] ignored), stdout/stderr into files of tmp.
+ * Returns the exit code, or -1 if it did not exit normally in time. */
+static int run(char **argv, const run_opts *o) {
+  char out[300], errf[300];
+  snprintf(out, sizeof out, "%s/stdout", tmp);
+  snprintf(errf, sizeof errf, "%s/stderr", tmp);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fe = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    for (int i = 0; o && o->env[i]; i++) putenv((char *)o->env[i]);
+    argv[0] = (char *)EMOCAM_BIN;
+    execv(EMOCAM_BIN, argv);
+    _exit(127);
+  }
+  int status = 0, waited = 0, signalled = 0;
+  int timeout = o && o->timeout_ms ? o->timeout_ms : 60000;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (o && o->signal_after_ms > 0 && !signalled && waited >= o->signal_after_ms) {
+      kill(pid, o->sig);
+      signalled = 1;
+    }
+    if (waited >= timeout) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      fprintf(stderr, "FAIL: emocam did not exit within %d ms\n", timeout);
+      failures++;
+      return -1;
+    }
+    usleep(10000);
+    waited += 10;
+  }
+  if (!WIFEXITED(status)) {
+    fprintf(stderr, "FAIL: emocam died of signal %d\n", WTERMSIG(status));
+    failures++;
+    return -1;
+  }
+  return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  rewind(f);
+  char *s = malloc((size_t)n + 1);
+  size_t got = fread(s, 1, (size_t)n, f);
+  s[got] = '\0';
+  fclose(f);
+  return s;
+}
+
+static char *run_stderr(void) {
+  char p[300];
+  snprintf(p, sizeof p, "%s/stderr", tmp);
+  return slurp(p);
+}
+
+/* Checks a CSV written by emocam: exact header, rows complete (12 fields,
+ * probabilities summing to 1, label = argmax, known smoothed label), frame
+ * numbers increasing. Returns the row count; *last_frame the last frame. */
+static int check_csv(const char *path, long *last_frame) {
+  char *s = slurp(path);
+  CHECK(s != NULL, "%s missing", path);
+  if (!s) return -1;
+  size_t len = strlen(s);
+  CHECK(len > 0 && s[len - 1] == '\n', "%s does not end with a complete line", path);
+  char *save = NULL;
+  char *line = strtok_r(s, "\n", &save);
+  CHECK(line && strcmp(line, header) == 0, "header is '%s'", line ? line : "(none)");
+  int rows = 0;
+  long prev = -1;
+  while ((line = strtok_r(NULL, "\n", &save))) {
+    char *f[16], *sv = NULL;
+    int n = 0;
+    for (char *t = strtok_r(line, ",", &sv); t && n < 16; t = strtok_r(NULL, ",", &sv)) f[n++] = t;
+    CHECK(n == 12, "row %d has %d fields", rows + 1, n);
+    if (n != 12) break;
+    long frame = strtol(f[0], NULL, 10);
+    CHECK(frame > prev, "row %d: frame %ld after %ld", rows + 1, frame, prev);
+    prev = frame;
+    double sum = 0, best = -1;
+    int arg = -1;
+    for (int c = 0; c < K; c++) {
+      double p = strtod(f[4 + c], NULL);
+      sum += p;
+      if (p > best) best = p, arg = c;
+    }
+    CHECK(sum > 0.999 && sum < 1.001, "row %d: probabilities sum to %f", rows + 1, sum);
+    CHECK(strcmp(f[2], names[arg]) == 0, "row %d: label %s, argmax %s", rows + 1, f[2], names[arg]);
+    CHECK(fabs(strtod(f[3], NULL) - best) < 1e-4, "row %d: confidence %s, max %f", rows + 1, f[3],
+          best);
+    int known = 0;
+    for (int c = 0; c < K; c++) known |= strcmp(f[11], names[c]) == 0;
+    CHECK(known, "row %d: smoothed_label '%s'", rows + 1, f[11]);
+    rows++;
+  }
+  free(s);
+  if (last_frame) *last_frame = prev;
+  return rows;
+}
+
+static int count_lines(const char *path) {
+  char *s = slurp(path);
+  int n = 0;
+  for (char *c = s; c && *c; c++) n += *c == '\n';
+  free(s);
+  return n;
+}
+
+static int exists(const char *p) { return access(p, R_OK) == 0; }
+
+#define APP_CLIP EMOCAM_FIXTURES "/app/clip.mp4"
+
+static int t_headless(void) {
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/out.csv", tmp);
+  char *argv[] = {"emocam", "--video", APP_CLIP, "--headless", "--model", model, "--csv", csv,
+                  "--labels", APP_CLIP ".labels.csv", NULL};
+  int rc = run(argv, NULL);
+  char *err = run_stderr();
+  CHECK(rc == 0, "exit %d: %s", rc, err ? err : "");
+  long last;
+  int rows = check_csv(csv, &last);
+  CHECK(rows == 48 && last == 47, "%d rows (last frame %ld), the clip has 48 frames", rows, last);
+  CHECK(err && strstr(err, "frames: 48 processed"), "summary: %s", err ? err : "");
+  CHECK(err && strstr(err, "shown label changes: "), "no label-change count: %s", err ? err : "");
+  CHECK(err && strstr(err, "accuracy vs ") && strstr(err, "(48 frames labelled)"),
+        "no accuracy line: %s", err ? err : "");
+  free(err);
+
+  /* The capture fixture, with its own labels file: one row per frame. */
+  const char *cap = EMOCAM_FIXTURES "/capture/clip.mp4";
+  if (exists(cap) && exists(EMOCAM_FIXTURES "/capture/clip.mp4.labels.csv")) {
+    char *argv2[] = {"emocam", "--video", (char *)cap, "--headless", "--model", model, "--csv",
+                     csv, NULL};
+    rc = run(argv2, NULL);
+    int want = count_lines(EMOCAM_FIXTURES "/capture/clip.mp4.labels.csv") - 1;
+    rows = check_csv(csv, NULL);
+    CHECK(rc == 0 && rows == want, "capture fixture: exit %d, %d rows, %d frames labelled", rc,
+          rows, want);
+  }
+  /* CSV to stdout. */
+  char *argv3[] = {"emocam", "--video", APP_CLIP, "--headless", "--model", model, "--csv", "-",
+                   "--frames", "10", NULL};
+  rc = run(argv3, NULL);
+  char out[300];
+  snprintf(out, sizeof out, "%s/stdout", tmp);
+  rows = check_csv(out, &last);
+  CHECK(rc == 0 && rows == 10 && last == 9, "--csv - --frames 10: exit %d, %d rows", rc, rows);
+  return 0;
+}
+
+static int t_rows1050(void) {
+  const char *clip = EMOCAM_SHARED_DATA "/clips/fer-val-70faces.mp4";
+  if (!exists(clip)) {
+    printf("skipped: %s absent\n", clip);
+    return 77;
+  }
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/out.csv", tmp);
+  char *argv[] = {"emocam", "--video", (char *)clip, "--headless", "--model", model, "--csv", csv,
+                  NULL};
+  int rc = run(argv, NULL);
+  long last;
+  int rows = check_csv(csv, &last);
+  CHECK(rc == 0 && rows == 1050 && last == 1049, "exit %d, %d rows (last %ld), want 1050", rc,
+        rows, last);
+  return 0;
+}
+
+/* Per-frame labels of the default model on the clip against `emocam predict`
+ * on each frame's source image. */
+static int t_predict(void) {
+  const char *clip = EMOCAM_SHARED_DATA "/clips/fer-val-70faces.mp4";
+  const char *labels = EMOCAM_SHARED_DATA "/clips/fer-val-70faces.mp4.labels.csv";
+  const char *val = EMOCAM_SHARED_DATA "/fer2013/val";
+  if (!exists(clip) || !exists(labels)) {
+    printf("skipped: %s absent\n", clip);
+    return 77;
+  }
+  if (!exists(EMOCAM_SOURCE_ASSETS "/fer2013.emo")) {
+    printf("skipped: the default model assets/fer2013.emo does not exist yet\n");
+    return 77;
+  }
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/out.csv", tmp);
+  char *argv[] = {"emocam", "--video", (char *)clip, "--headless", "--csv", csv, NULL};
+  int rc = run(argv, NULL);
+  CHECK(rc == 0 && check_csv(csv, NULL) == 1050, "headless with the default model: exit %d", rc);
+
+  /* Frame -> source image, and the 70 distinct images for one predict run. */
+  static char src_of[1050][128];
+  static char *pargv[80];
+  static char paths[72][300];
+  int np = 0;
+  pargv[np++] = "emocam";
+  pargv[np++] = "predict";
+  char *l = slurp(labels), *sv = NULL;
+  strtok_r(l, "\n", &sv);
+  for (char *line; (line = strtok_r(NULL, "\n", &sv));) {
+    int frame;
+    char lab[32], src[128];
+    if (sscanf(line, "%d,%31[^,],%127s", &frame, lab, src) != 3 || frame < 0 || frame >= 1050)
+      continue;
+    snprintf(src_of[frame], sizeof src_of[frame], "%s", src);
+    if (frame == 0 || strcmp(src_of[frame - 1], src) != 0) {
+      if (np - 2 < 72) {
+        snprintf(paths[np - 2], sizeof paths[0], "%s/%s", val, src);
+        pargv[np] = paths[np - 2];
+        np++;
+      }
+    }
+  }
+  free(l);
+  pargv[np] = NULL;
+  rc = run(pargv, NULL);
+  CHECK(rc == 0, "emocam predict: exit %d", rc);
+  char out[300];
+  snprintf(out, sizeof out, "%s/stdout", tmp);
+  char *p = slurp(out);
+  /* "PATH: label 87.5%" lines; PATH -> label. */
+  static char pred_src[72][128], pred_lab[72][32];
+  int npred = 0;
+  sv = NULL;
+  for (char *line = strtok_r(p, "\n", &sv); line; line = strtok_r(NULL, "\n", &sv)) {
+    if (line[0] == ' ') continue;
+    char *colon = strstr(line, ": ");
+    if (!colon || npred >= 72) continue;
+    *colon = '\0';
+    const char *rel = strstr(line, "/fer2013/val/");
+    char lab[32];
+    if (!rel || sscanf(colon + 2, "%31s", lab) != 1) continue;
+    snprintf(pred_src[npred], sizeof pred_src[0], "%s", rel + strlen("/fer2013/val/"));
+    snprintf(pred_lab[npred], sizeof pred_lab[0], "%s", lab);
+    npred++;
+  }
+  free(p);
+  CHECK(npred == np - 2, "predict printed %d results for %d images", npred, np - 2);
+
+  char *c = slurp(csv);
+  sv = NULL;
+  strtok_r(c, "\n", &sv);
+  int agree = 0, total = 0;
+  for (char *line; (line = strtok_r(NULL, "\n", &sv));) {
+    int frame;
+    char lab[32];
+    if (sscanf(line, "%d,%*[^,],%31[^,]", &frame, lab) != 2 || frame < 0 || frame >= 1050) continue;
+    for (int i = 0; i < npred; i++)
+      if (strcmp(pred_src[i], src_of[frame]) == 0) {
+        agree += strcmp(pred_lab[i], lab) == 0;
+        total++;
+        break;
+      }
+  }
+  free(c);
+  printf("live vs predict: %d of %d frames agree (%.1f%%)\n", agree, total,
+         total ? 100.0 * agree / total : 0.0);
+  CHECK(total == 1050, "matched %d frames to a source image", total);
+  CHECK(agree >= 0.95 * 1050, "only %d of 1050 frames agree with emocam predict", agree);
+  return 0;
+}
+
+static const run_opts offscreen = {{"SDL_VIDEODRIVER=offscreen", "SDL_RENDER_DRIVER=software", NULL},
+                                   0, 0, 60000};
+
+static int t_screenshot(void) {
+  char png[300], csv[300];
+  snprintf(png, sizeof png, "%s/shot.png", tmp);
+  snprintf(csv, sizeof csv, "%s/win.csv", tmp);
+  char *argv[] = {"emocam", "--video", APP_CLIP, "--model", model, "--frames", "20",
+                  "--screenshot", png, "--csv", csv, NULL};
+  int rc = run(argv, &offscreen);
+  char *err = run_stderr();
+  CHECK(rc == 0, "exit %d: %s", rc, err ? err : "");
+  CHECK(err && strstr(err, "display: 20 frames"), "display summary: %s", err ? err : "");
+  free(err);
+  SDL_Surface *s = IMG_Load(png);
+  CHECK(s && s->w == 640 && s->h == 480, "screenshot %s: %dx%d", png, s ? s->w : 0, s ? s->h : 0);
+  SDL_FreeSurface(s);
+  long last;
+  int rows = check_csv(csv, &last);
+  /* The run waits for the last shown frame's result before the screenshot. */
+  CHECK(rows >= 1 && rows <= 20 && last == 19, "window CSV: %d rows, last frame %ld", rows, last);
+  return 0;
+}
+
+/* A window run (a looping video) or a headless camera run ended by sig. */
+static int t_signal(int sig, int headless) {
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/sig.csv", tmp);
+  run_opts o = offscreen;
+  o.signal_after_ms = 1500;
+  o.sig = sig;
+  o.timeout_ms = 15000;
+  char *wargv[] = {"emocam", "--video", APP_CLIP, "--model", model, "--csv", csv, NULL};
+  char *hargv[] = {"emocam", "--camera", "/dev/video-fake0", "--headless", "--model", model,
+                   "--csv", csv, NULL};
+  if (headless) {
+    o.env[0] = "LD_PRELOAD=" FAKECAM_LIB;
+    o.env[1] = "FAKECAM_FORMATS=yuyv";
+    o.env[2] = NULL;
+  }
+  int rc = run(headless ? hargv : wargv, &o);
+  char *err = run_stderr();
+  CHECK(rc == 0, "%s run, signal %d: exit %d: %s", headless ? "headless" : "window", sig, rc,
+        err ? err : "");
+  int rows = check_csv(csv, NULL);
+  CHECK(rows >= 5, "only %d CSV rows after 1.5 s", rows);
+  char want[64];
+  snprintf(want, sizeof want, "frames: %d processed", rows);
+  CHECK(err && strstr(err, want), "summary does not report the %d frames: %s", rows, err ? err : "");
+  free(err);
+  return 0;
+}
+
+static int t_unplug(void) {
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/unplug.csv", tmp);
+  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=20", NULL}, 0, 0, 15000};
+  char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--headless", "--model", model, "--csv",
+                  csv, NULL};
+  int rc = run(argv, &o);
+  char *err = run_stderr();
+  int rows = check_csv(csv, NULL);
+  CHECK(rc == 1, "unplugged camera: exit %d, expected 1: %s", rc, err ? err : "");
+  char want[64];
+  snprintf(want, sizeof want, "camera disconnected after %d frames", rows);
+  CHECK(rows > 0 && err && strstr(err, want), "%d rows; stderr: %s", rows, err);
+  free(err);
+  return 0;
+}
+
+/* Window on a camera that unplugs and stays away: the banner is shown (the
+ * screenshot at exit has its colour in the middle), SIGINT still exits 0. */
+static int t_disconnect_window(void) {
+  char png[300];
+  snprintf(png, sizeof png, "%s/gone.png", tmp);
+  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=10", "SDL_VIDEODRIVER=offscreen",
+                 "SDL_RENDER_DRIVER=software"},
+                2000, SIGINT, 15000};
+  char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--model", model, "--screenshot", png,
+                  NULL};
+  int rc = run(argv, &o);
+  char *err = run_stderr();
+  CHECK(rc == 0, "exit %d: %s", rc, err ? err : "");
+  free(err);
+  SDL_Surface *s = IMG_Load(png);
+  CHECK(s != NULL, "no screenshot %s", png);
+  if (!s) return 0;
+  SDL_Surface *rgb = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_RGB24, 0);
+  int banner = 0;
+  for (int y = rgb->h / 2 - 30; y < rgb->h / 2 + 30; y++)
+    for (int x = 0; x < rgb->w; x++) {
+      const Uint8 *p = (const Uint8 *)rgb->pixels + y * rgb->pitch + x * 3;
+      banner += p[0] > 200 && p[1] > 80 && p[1] < 140 && p[2] > 60 && p[2] < 120;
+    }
+  CHECK(banner > 100, "no 'camera disconnected' banner in the screenshot (%d pixels)", banner);
+  SDL_FreeSurface(rgb);
+  SDL_FreeSurface(s);
+  return 0;
+}
+
+static int t_fallback(void) {
+  if (exists("/dev/video0")) {
+    printf("skipped: /dev/video0 exists, no fallback to the demo clip\n");
+    return 77;
+  }
+  char *argv[] = {"emocam", "--headless", "--model", model, "--frames", "5", NULL};
+  int rc = run(argv, NULL);
+  char *err = run_stderr();
+  CHECK(rc == 0, "fallback run: exit %d: %s", rc, err ? err : "");
+  CHECK(err && strstr(err, "playing the demo clip") && strstr(err, "demo.mp4"), "no note: %s", err ? err : "");
+  CHECK(err && strstr(err, "frames: 5 processed"), "summary: %s", err ? err : "");
+  free(err);
+  return 0;
+}
+
+static int t_errors(void) {
+  struct {
+    const char *args[6];
+    int code;
+    const char *msg;
+  } cases[] = {
+      {{"--crop", "face"}, 2, "--crop: expected 'center'"},
+      {{"--crop-scale", "1.5"}, 2, "--crop-scale"},
+      {{"--size", "640"}, 2, "--size"},
+      {{"--video", "x.mp4", "--record", "y.mkv"}, 2, "--record applies to a camera"},
+      {{"--camera", "/dev/video9", "--video", "x.mp4"}, 2, "exclude each other"},
+      {{"--bogus"}, 2, "unknown option '--bogus'"},
+      {{"--video", "/nonexistent.mp4"}, 1, "/nonexistent.mp4: No such file"},
+      {{"--video", APP_CLIP, "--model", "/nonexistent.emo", "--headless"}, 1, "/nonexistent.emo"},
+      {{"--camera", "/dev/nonexistent-cam", "--headless", "--model", "MODEL"}, 1,
+       "/dev/nonexistent-cam"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *argv[10] = {"emocam"};
+    int n = 1;
+    for (int j = 0; j < 6 && cases[i].args[j]; j++)
+      argv[n++] = strcmp(cases[i].args[j], "MODEL") ? (char *)cases[i].args[j] : model;
+    argv[n] = NULL;
+    int rc = run(argv, NULL);
+    char *err = run_stderr();
+    CHECK(rc == cases[i].code, "case %zu (%s): exit %d, expected %d", i, cases[i].args[0], rc,
+          cases[i].code);
+    CHECK(err && strncmp(err, "emocam: ", 8) == 0 && strstr(err, cases[i].msg),
+          "case %zu: stderr '%s', expected '%s'", i, err ? err : "", cases[i].msg);
+    free(err);
+  }
+  char *help[] = {"emocam", "--video", "x", "--help", NULL};
+  CHECK(run(help, NULL) == 0, "--help");
+  char out[300];
+  snprintf(out, sizeof out, "%s/stdout", tmp);
+  char *h = slurp(out);
+  CHECK(h && strstr(h, "--screenshot FILE") && strstr(h, "--smooth SECONDS"), "help text: %s", h);
+  free(h);
+  return 0;
+}
+
+static void cleanup(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: test_live SCENARIO\n");
+    return 2;
+  }
+  snprintf(tmp, sizeof tmp, "/tmp/test_live_XXXXXX");
+  if (!mkdtemp(tmp)) {
+    perror("mkdtemp");
+    return 1;
+  }
+  make_model();
+  const char *s = argv[1];
+  int rc = 2;
+  if (!strcmp(s, "headless")) rc = t_headless();
+  else if (!strcmp(s, "rows1050")) rc = t_rows1050();
+  else if (!strcmp(s, "predict")) rc = t_predict();
+  else if (!strcmp(s, "screenshot")) rc = t_screenshot();
+  else if (!strcmp(s, "sigint_window")) rc = t_signal(SIGINT, 0);
+  else if (!strcmp(s, "sigterm_window")) rc = t_signal(SIGTERM, 0);
+  else if (!strcmp(s, "sigint_headless")) rc = t_signal(SIGINT, 1);
+  else if (!strcmp(s, "sigterm_headless")) rc = t_signal(SIGTERM, 1);
+  else if (!strcmp(s, "unplug")) rc = t_unplug();
+  else if (!strcmp(s, "disconnect_window")) rc = t_disconnect_window();
+  else if (!strcmp(s, "fallback")) rc = t_fallback();
+  else if (!strcmp(s, "errors")) rc = t_errors();
+  else fprintf(stderr, "test_live: unknown scenario '%s'\n", s);
+  cleanup();
+  if (rc == 77 || rc == 2) return rc;
+  if (failures) {
+    fprintf(stderr, "test_live %s: %d failure(s)\n", s, failures);
+    return 1;
+  }
+  printf("test_live %s: ok\n", s);
+  return 0;
+}
