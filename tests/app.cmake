@@ -22,7 +22,8 @@ endfunction()
 # The emocam binary, one scenario per ctest.
 emocam_live_program(test_live nn PkgConfig::SDL2 PkgConfig::SDL2_IMAGE m)
 foreach(scenario headless rows1050 predict screenshot sigint_window sigterm_window
-        sigint_headless sigterm_headless unplug disconnect_window fallback errors)
+        sigint_headless sigterm_headless unplug disconnect_window reconnect_window record
+        fallback errors)
   add_test(NAME test_live_${scenario} COMMAND test_live ${scenario})
   set_tests_properties(test_live_${scenario} PROPERTIES LABELS app TIMEOUT 60 SKIP_RETURN_CODE 77)
 endforeach()
@@ -30,7 +31,7 @@ set_tests_properties(test_live_predict PROPERTIES TIMEOUT 180)
 if(EMOCAM_SANITIZE)
   # The fake camera is preloaded ahead of the sanitizer runtime (see capture.cmake).
   set_tests_properties(test_live_sigint_headless test_live_sigterm_headless test_live_unplug
-    test_live_disconnect_window PROPERTIES ENVIRONMENT "ASAN_OPTIONS=verify_asan_link_order=0")
+    test_live_disconnect_window test_live_reconnect_window test_live_record PROPERTIES ENVIRONMENT "ASAN_OPTIONS=verify_asan_link_order=0")
 endif()
 
 # Keys and window close, in process: cmd_live on the main thread, SDL events

@@ -433,6 +433,50 @@ static int t_disconnect_window(void) {
   return 0;
 }
 
+/* The camera comes back after an unplug: the window keeps going (the
+ * capture layer reconnects) and reaches --frames. */
+static int t_reconnect_window(void) {
+  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=10", "FAKECAM_RETURN_AFTER=1",
+                 "SDL_VIDEODRIVER=offscreen", "SDL_RENDER_DRIVER=software"},
+                0, 0, 20000};
+  char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--model", model, "--frames", "40",
+                  NULL};
+  int rc = run(argv, &o);
+  char *err = run_stderr();
+  CHECK(rc == 0 && err && strstr(err, "display: 40 frames"), "exit %d: %s", rc, err ? err : "");
+  free(err);
+  return 0;
+}
+
+/* --record on the camera writes an .mkv; --list-cameras runs. */
+static int t_record(void) {
+  char mkv[300];
+  snprintf(mkv, sizeof mkv, "%s/rec.mkv", tmp);
+  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, NULL}, 0, 0, 20000};
+  char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--headless", "--model", model,
+                  "--frames", "20", "--size", "320x240", "--fps", "30", "--record", mkv, NULL};
+  int rc = run(argv, &o);
+  char *err = run_stderr();
+  CHECK(rc == 0 && err && strstr(err, "frames: 20 processed"), "exit %d: %s", rc,
+        err ? err : "");
+  CHECK(err && strstr(err, "camera: 320x240"), "granted size not reported: %s", err ? err : "");
+  free(err);
+  struct stat st;
+  CHECK(stat(mkv, &st) == 0 && st.st_size > 1000, "recording %s missing or empty", mkv);
+
+  /* Listing scans /dev, where the fake camera has no node: it prints the
+   * machine's cameras or says there are none. */
+  char *largv[] = {"emocam", "--list-cameras", NULL};
+  rc = run(largv, NULL);
+  char out[300];
+  snprintf(out, sizeof out, "%s/stdout", tmp);
+  char *text = slurp(out);
+  CHECK(rc == 0 && text && (strstr(text, "/dev/video") || strstr(text, "no cameras found")),
+        "--list-cameras: exit %d: %s", rc, text ? text : "");
+  free(text);
+  return 0;
+}
+
 static int t_fallback(void) {
   if (exists("/dev/video0")) {
     printf("skipped: /dev/video0 exists, no fallback to the demo clip\n");
@@ -519,6 +563,8 @@ int main(int argc, char **argv) {
   else if (!strcmp(s, "unplug")) rc = t_unplug();
   else if (!strcmp(s, "disconnect_window")) rc = t_disconnect_window();
   else if (!strcmp(s, "fallback")) rc = t_fallback();
+  else if (!strcmp(s, "reconnect_window")) rc = t_reconnect_window();
+  else if (!strcmp(s, "record")) rc = t_record();
   else if (!strcmp(s, "errors")) rc = t_errors();
   else fprintf(stderr, "test_live: unknown scenario '%s'\n", s);
   cleanup();
