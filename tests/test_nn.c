@@ -153,6 +153,31 @@ static void test_fold(void) {
   nn_net_destroy(net);
 }
 
+/* A single sample takes other code paths (work split by output rows) than a
+ * batch (split by sample): both must give the same probabilities. */
+static void test_single_vs_batch(void) {
+  const char *arch = "input 32 32 3\nconv 16 3 1\nbn\nrelu\nconv 24 3 2\nrelu\nconv 24 1 1\n"
+                     "dwconv 3 2\nbn\nrelu\nmaxpool 2\nconv 32 5 1\ngap\ndense classes\nsoftmax\n";
+  int n = 3, K = 4;
+  nn_net *net = make(arch, K, n, 21);
+  randomise_bn(net);
+  static float x[3 * 3 * 32 * 32];
+  float batch[12], one[4];
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = frand();
+  char err[NN_ERR_LEN];
+  for (int folded = 0; folded < 2; folded++) {
+    if (folded) nn_net_fold_batchnorm(net, err, sizeof err);
+    CHECK(nn_net_forward(net, x, n, batch) == 0, "forward");
+    for (int s = 0; s < n; s++) {
+      CHECK(nn_net_forward(net, x + s * 3 * 32 * 32, 1, one) == 0, "forward 1");
+      double md = 0;
+      for (int k = 0; k < K; k++) md = fmax(md, fabs(one[k] - batch[s * K + k]));
+      CHECK(md < 1e-5, "sample %d (folded %d): single and batched differ by %g", s, folded, md);
+    }
+  }
+  nn_net_destroy(net);
+}
+
 /* trains `steps` steps from seed and returns the parameters (malloc'd) */
 static float *train_run(int threads, uint64_t seed, int steps, size_t *count) {
   nn_set_threads(threads);
@@ -322,6 +347,7 @@ int main(void) {
   nn_set_threads(2);
   test_learns();
   test_fold();
+  test_single_vs_batch();
   test_copy_matching();
   test_frozen_and_modes();
   test_loss_value();

@@ -29,17 +29,17 @@ static void valid_range(int W, int OW, int S, int pad, int kx, int *lo, int *hi)
 }
 
 /* col[(c*K + ky)*K + kx][oy*OW + ox] = x[c][oy*S - pad + ky][ox*S - pad + kx],
- * 0 outside the image; channels [c0, c1). x: [C, H, W] */
-static void im2col(float *col, const float *x, const layer *l, int c0, int c1) {
-  int H = l->a.h, W = l->a.w, K = l->a.k, S = l->a.s, pad = l->pad;
+ * 0 outside the image; output rows [oy0, oy1) only. x: [C, H, W] */
+static void im2col(float *col, const float *x, const layer *l, int oy0, int oy1) {
+  int C = l->a.c, H = l->a.h, W = l->a.w, K = l->a.k, S = l->a.s, pad = l->pad;
   int OH = l->a.oh, OW = l->a.ow;
-  for (int c = c0; c < c1; c++)
+  for (int c = 0; c < C; c++)
     for (int ky = 0; ky < K; ky++)
       for (int kx = 0; kx < K; kx++) {
         float *row = col + (size_t)((c * K + ky) * K + kx) * OH * OW;
         int lo, hi;
         valid_range(W, OW, S, pad, kx, &lo, &hi);
-        for (int oy = 0; oy < OH; oy++) {
+        for (int oy = oy0; oy < oy1; oy++) {
           float *r = row + (size_t)oy * OW;
           int iy = oy * S - pad + ky;
           if (iy < 0 || iy >= H) {
@@ -48,8 +48,10 @@ static void im2col(float *col, const float *x, const layer *l, int c0, int c1) {
           }
           const float *xr = x + ((size_t)c * H + iy) * W - pad + kx;
           for (int ox = 0; ox < lo; ox++) r[ox] = 0.0f;
-          if (S == 1) {
+          if (S == 1 && hi - lo >= 16) {
             memcpy(r + lo, xr + lo, sizeof(float) * (hi - lo));
+          } else if (S == 1) {
+            for (int ox = lo; ox < hi; ox++) r[ox] = xr[ox]; /* short rows: no call */
           } else {
             for (int ox = lo; ox < hi; ox++) r[ox] = xr[ox * S];
           }
@@ -113,25 +115,33 @@ static void fwd_samples(void *ctx, int part, int begin, int end) {
     const float *x = j->in + s * isz;
     const float *col = x;
     if (!is_pointwise(l)) {
-      im2col(j->ws->col[part], x, l, 0, l->a.c);
+      im2col(j->ws->col[part], x, l, 0, l->a.oh);
       col = j->ws->col[part];
     }
     forward_rows(l, j->out + s * osz, col, 0, l->a.oc);
   }
 }
 
-/* single-sample split: im2col by input channel, then GEMM by output channel */
-static void fwd_im2col_channels(void *ctx, int part, int begin, int end) {
+/* Single-sample split by output rows: each part builds the columns of its
+ * rows [oy0, oy1) and multiplies them, so no part packs another's data and
+ * one synchronisation covers the layer. */
+static void fwd_row_block(void *ctx, int part, int oy0, int oy1) {
   const job *j = ctx;
+  const layer *l = j->l;
   (void)part;
-  im2col(j->ws->col[0], j->in, j->l, begin, end);
-}
-
-static void fwd_rows(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
-  (void)part;
-  const float *col = is_pointwise(j->l) ? j->in : j->ws->col[0];
-  forward_rows(j->l, j->out, col, begin, end);
+  int OC = l->a.oc, OW = l->a.ow, HW = l->a.oh * OW, CKK = l->a.c * l->a.k * l->a.k;
+  const float *col = j->in;
+  if (!is_pointwise(l)) {
+    im2col(j->ws->col[0], j->in, l, oy0, oy1);
+    col = j->ws->col[0];
+  }
+  int c0 = oy0 * OW, nc = (oy1 - oy0) * OW;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nc, CKK, 1.0f, l->w, CKK, col + c0,
+              HW, 0.0f, j->out + c0, HW);
+  for (int o = 0; o < OC; o++) {
+    float *r = j->out + (size_t)o * HW + c0;
+    vec_affine(r, r, 1.0f, l->b[o], nc, l->fuse_relu);
+  }
 }
 
 void conv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws) {
@@ -147,10 +157,7 @@ void conv_forward(const layer *l, float *out, const float *in, int n, const laye
   for (int s = 0; s < n; s++) {
     j.in = in + s * isz;
     j.out = out + s * osz;
-    if (!is_pointwise(l)) par_for(l->a.c, threads, fwd_im2col_channels, &j);
-    /* keep each GEMM slice at least 8 rows tall */
-    int row_parts = l->a.oc / 8 < threads ? l->a.oc / 8 : threads;
-    par_for(l->a.oc, row_parts < 1 ? 1 : row_parts, fwd_rows, &j);
+    par_for(l->a.oh, threads, fwd_row_block, &j);
   }
 }
 
@@ -171,7 +178,7 @@ static void bwd_samples(void *ctx, int part, int begin, int end) {
     if (j->param_grads) {
       const float *cols = x;
       if (!is_pointwise(l)) {
-        im2col(col, x, l, 0, l->a.c);
+        im2col(col, x, l, 0, l->a.oh);
         cols = col;
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, HW, 1.0f, dy, HW, cols, HW,
