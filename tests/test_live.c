@@ -1,7 +1,7 @@
 /* test_live: integration tests of the live command, driving the emocam binary
  * (one scenario per ctest, named by argv[1]): headless replay and its CSV,
  * the screenshot run, clean exits on SIGINT/SIGTERM with a complete CSV (the
- * window under SDL's offscreen driver, headless on the fake camera), camera
+ * window under SDL's dummy video driver, headless on the fake camera), camera
  * unplug, the demo-clip fallback, usage errors, and agreement with
  * `emocam predict` once the default model exists.
  */
@@ -333,7 +333,7 @@ static int t_predict(void) {
   return 0;
 }
 
-static const run_opts offscreen = {{"SDL_VIDEODRIVER=offscreen", "SDL_RENDER_DRIVER=software", NULL},
+static const run_opts no_display = {{"SDL_VIDEODRIVER=dummy", "SDL_RENDER_DRIVER=software", NULL},
                                    0, 0, 60000};
 
 static int t_screenshot(void) {
@@ -342,7 +342,7 @@ static int t_screenshot(void) {
   snprintf(csv, sizeof csv, "%s/win.csv", tmp);
   char *argv[] = {"emocam", "--video", APP_CLIP, "--model", model, "--frames", "20",
                   "--screenshot", png, "--csv", csv, NULL};
-  int rc = run(argv, &offscreen);
+  int rc = run(argv, &no_display);
   char *err = run_stderr();
   CHECK(rc == 0, "exit %d: %s", rc, err ? err : "");
   CHECK(err && strstr(err, "display: 20 frames"), "display summary: %s", err ? err : "");
@@ -361,7 +361,7 @@ static int t_screenshot(void) {
 static int t_signal(int sig, int headless) {
   char csv[300];
   snprintf(csv, sizeof csv, "%s/sig.csv", tmp);
-  run_opts o = offscreen;
+  run_opts o = no_display;
   o.signal_after_ms = 1500;
   o.sig = sig;
   o.timeout_ms = 15000;
@@ -408,7 +408,7 @@ static int t_unplug(void) {
 static int t_disconnect_window(void) {
   char png[300];
   snprintf(png, sizeof png, "%s/gone.png", tmp);
-  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=10", "SDL_VIDEODRIVER=offscreen",
+  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=10", "SDL_VIDEODRIVER=dummy",
                  "SDL_RENDER_DRIVER=software"},
                 2000, SIGINT, 15000};
   char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--model", model, "--screenshot", png,
@@ -437,7 +437,7 @@ static int t_disconnect_window(void) {
  * capture layer reconnects) and reaches --frames. */
 static int t_reconnect_window(void) {
   run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=10", "FAKECAM_RETURN_AFTER=1",
-                 "SDL_VIDEODRIVER=offscreen", "SDL_RENDER_DRIVER=software"},
+                 "SDL_VIDEODRIVER=dummy", "SDL_RENDER_DRIVER=software"},
                 0, 0, 20000};
   char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--model", model, "--frames", "40",
                   NULL};

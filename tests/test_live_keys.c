@@ -1,6 +1,6 @@
 /* test_live_keys: the live window's keys and window close, in process: the
  * test runs cmd_live() (the command behind `emocam --video ...`) on the main
- * thread under SDL's offscreen driver while a helper thread pushes SDL
+ * thread under SDL's dummy video driver while a helper thread pushes SDL
  * events, as a user's keyboard would. Checks the exit code, that every thread
  * the run started is joined on return, and what each key did.
  */
@@ -202,7 +202,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: test_live_keys quit|escape|close|pause|keys\n");
     return 2;
   }
-  setenv("SDL_VIDEODRIVER", "offscreen", 0);
+  setenv("SDL_VIDEODRIVER", "dummy", 0);
   setenv("SDL_RENDER_DRIVER", "software", 0);
   snprintf(tmp, sizeof tmp, "/tmp/test_live_keys_XXXXXX");
   if (!mkdtemp(tmp) || chdir(tmp) != 0) {

@@ -1,5 +1,5 @@
 /* test_window: renders frames of a clip with the live overlay under SDL's
- * offscreen driver and software renderer, reads the pixels back and checks
+ * dummy video driver (no display) and software renderer, reads the pixels back and checks
  * what a user would see: each bar is as long as its probability (the CNN's
  * output for that same frame), the label text is drawn, the crop rectangle is
  * where the crop stage cut, the PNG screenshot holds the rendered window.
@@ -160,7 +160,7 @@ static void test_geometry(void) {
 
 int main(void) {
   char err[512];
-  setenv("SDL_VIDEODRIVER", "offscreen", 0);
+  setenv("SDL_VIDEODRIVER", "dummy", 0);
   setenv("SDL_RENDER_DRIVER", "software", 0);
   if (access(FONT_DEFAULT_PATH, R_OK) != 0 && !getenv("EMOCAM_FONT")) {
     printf("skipped: %s missing (install fonts-dejavu-core)\n", FONT_DEFAULT_PATH);
