@@ -612,6 +612,9 @@ int train_run(train_config *cfg, const char *resume_path) {
   memset(&r, 0, sizeof r);
   char err[NN_ERR_LEN];
   int exit_code = EXIT_RUNTIME;
+  /* Epoch lines and progress go to different streams; line buffering keeps
+   * them in order in a log file. */
+  setvbuf(stdout, NULL, _IOLBF, 0);
   if (resume_path) {
     if (load_resume(&r, resume_path, err, sizeof err) != 0) goto fail;
     if (cfg->epochs > 0) r.st.cfg.epochs = cfg->epochs; /* --epochs may extend a run */
@@ -638,9 +641,10 @@ int train_run(train_config *cfg, const char *resume_path) {
     char summary[8192];
     nn_net_summary(r.model.net, summary, sizeof summary);
     printf("%s", summary);
-    printf("%zu parameters, %.1f M multiply-adds per image, %d threads%s\n",
+    printf("%zu parameters, %.1f M multiply-adds per image, %d thread%s%s\n",
            nn_net_param_count(r.model.net), nn_net_macs_per_image(r.model.net) / 1e6,
-           nn_get_threads(), cfg->freeze ? ", first layers frozen" : "");
+           nn_get_threads(), nn_get_threads() == 1 ? "" : "s",
+           cfg->freeze ? ", first layers frozen" : "");
   }
   if (resume_path && r.st.best_epoch > 0) {
     /* The best weights so far are in the model file; keep them so early
