@@ -12,10 +12,7 @@
 
 static int is_pointwise(const layer *l) { return l->a.k == 1 && l->a.s == 1; }
 
-size_t conv_col_size(const layer *l) {
-  if (is_pointwise(l)) return 0;
-  return (size_t)l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow;
-}
+
 
 /* First and one-past-last output x whose input column ox*S - pad + kx lies
  * inside [0, W). */
@@ -30,9 +27,16 @@ static void valid_range(int W, int OW, int S, int pad, int kx, int *lo, int *hi)
 
 /* col[(c*K + ky)*K + kx][oy*OW + ox] = x[c][oy*S - pad + ky][ox*S - pad + kx],
  * 0 outside the image; output rows [oy0, oy1) only. x: [C, H, W] */
-static void im2col(float *col, const float *x, const layer *l, int oy0, int oy1) {
-  int C = l->a.c, H = l->a.h, W = l->a.w, K = l->a.k, S = l->a.s, pad = l->pad;
-  int OH = l->a.oh, OW = l->a.ow;
+typedef struct {
+  int C, H, W, K, S, pad, OH, OW;
+} geom;
+
+static geom fwd_geom(const layer *l) {
+  return (geom){l->a.c, l->a.h, l->a.w, l->a.k, l->a.s, l->pad, l->a.oh, l->a.ow};
+}
+
+static void im2col_g(float *col, const float *x, geom g, int oy0, int oy1) {
+  int C = g.C, H = g.H, W = g.W, K = g.K, S = g.S, pad = g.pad, OH = g.OH, OW = g.OW;
   for (int c = 0; c < C; c++)
     for (int ky = 0; ky < K; ky++)
       for (int kx = 0; kx < K; kx++) {
@@ -58,6 +62,10 @@ static void im2col(float *col, const float *x, const layer *l, int oy0, int oy1)
           for (int ox = hi; ox < OW; ox++) r[ox] = 0.0f;
         }
       }
+}
+
+static void im2col(float *col, const float *x, const layer *l, int oy0, int oy1) {
+  im2col_g(col, x, fwd_geom(l), oy0, oy1);
 }
 
 /* The adjoint of im2col: dx = 0, then dx[c][iy][ix] += col[...] for every
@@ -104,6 +112,7 @@ typedef struct {
   float *out, *din;
   const float *in, *dout;
   const layer_ws *ws;
+  const float *wflip; /* [C, OC, K, K] flipped kernel for the stride-1 dx, or NULL */
   int param_grads;
 } job;
 
@@ -187,7 +196,14 @@ static void bwd_samples(void *ctx, int part, int begin, int end) {
     }
     if (!j->din) continue;
     float *dx = j->din + s * isz;
-    if (is_pointwise(l)) {
+    if (j->wflip) {
+      /* stride 1: dx = dy correlated with the flipped, transposed kernel,
+       * dx[C, HW] = Wf[C, OC*K*K] x im2col(dy) */
+      geom g = {OC, l->a.oh, l->a.ow, l->a.k, 1, l->pad, l->a.h, l->a.w};
+      im2col_g(col, dy, g, 0, l->a.h);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->a.c, HW, OC * l->a.k * l->a.k,
+                  1.0f, j->wflip, OC * l->a.k * l->a.k, col, HW, 0.0f, dx, HW);
+    } else if (is_pointwise(l)) {
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, HW, OC, 1.0f, l->w, CKK, dy, HW,
                   0.0f, dx, HW);
     } else {
@@ -198,9 +214,33 @@ static void bwd_samples(void *ctx, int part, int begin, int end) {
   }
 }
 
+/* The flipped-kernel dx (im2col of dy, then one GEMM with K = OC*K*K)
+ * beats GEMM-then-col2im (K = OC, then a scattered sum) for stride-1 3x3+
+ * convs with enough input channels; the im2col of a 1-channel input's
+ * gradient would cost more than it saves. */
+static int wflip_pays(const layer *l) { return l->a.s == 1 && l->a.k > 1 && l->a.c >= 8; }
+
+size_t conv_col_size(const layer *l) {
+  if (is_pointwise(l)) return 0;
+  int rows = l->a.c;
+  if (wflip_pays(l) && l->a.oc > rows) rows = l->a.oc; /* im2col of dy */
+  return (size_t)rows * l->a.k * l->a.k * l->a.oh * l->a.ow;
+}
+
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                    int param_grads, const layer_ws *ws) {
   job j = {.l = l, .din = din, .in = in, .dout = dout, .ws = ws, .param_grads = param_grads};
+  if (din && wflip_pays(l)) {
+    /* Wf[c][o][ky][kx] = W[o][c][K-1-ky][K-1-kx], in gacc[0], which part 0
+     * does not use (it accumulates straight into the net's gradients) */
+    int C = l->a.c, OC = l->a.oc, K = l->a.k, KK = K * K;
+    float *wf = ws->gacc[0];
+    for (int c = 0; c < C; c++)
+      for (int o = 0; o < OC; o++)
+        for (int t = 0; t < KK; t++)
+          wf[((size_t)c * OC + o) * KK + t] = l->w[((size_t)o * C + c) * KK + (KK - 1 - t)];
+    j.wflip = wf;
+  }
   double flops = 4.0 * l->a.oc * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
   int parts = par_parts(n, flops);
   if (parts > ws->threads) parts = ws->threads;
