@@ -180,7 +180,8 @@ typedef struct {
   int64_t frames_shown, last_seq;
   double last_arrived; /* publish time of the frame on screen; 0 once presented */
   double latency_sum, latency_max;
-  int64_t latency_n;
+  int64_t latency_n, latency_late; /* late: more than one frame interval */
+  double frame_interval;           /* 1 / the source's nominal rate */
   period_stats period;
   char status[256];
 } live_ui;
@@ -236,6 +237,7 @@ static void present(live_ui *u) {
     u->latency_sum += lat;
     if (lat > u->latency_max) u->latency_max = lat;
     u->latency_n++;
+    u->latency_late += lat > u->frame_interval;
     u->last_arrived = 0;
   }
 }
@@ -407,9 +409,12 @@ static int ui_loop(live_ui *u) {
     save_screenshot(u, o->screenshot);
   }
   double secs = pipeline_now() - start;
-  fprintf(stderr, "display: %lld frames in %.2f s (%.1f fps), latency publish->present mean %.1f ms, max %.1f ms\n",
+  fprintf(stderr,
+          "display: %lld frames in %.2f s (%.1f fps, %s renderer); latency from capture to "
+          "screen: mean %.1f ms, max %.1f ms, %lld frames over one frame interval (%.1f ms)\n",
           (long long)u->frames_shown, secs, secs > 0 ? u->frames_shown / secs : 0.0,
-          u->latency_n ? 1e3 * u->latency_sum / u->latency_n : 0.0, 1e3 * u->latency_max);
+          window_renderer_name(u->win), u->latency_n ? 1e3 * u->latency_sum / u->latency_n : 0.0,
+          1e3 * u->latency_max, (long long)u->latency_late, 1e3 * u->frame_interval);
   headless_log_summary(u->log, secs, 0);
   return code;
 }
@@ -466,6 +471,7 @@ static int run_window(live_ui *u) {
   capture_stats st;
   capture_get_stats(u->src, &st);
   window_size_for_frame(u->win, st.width, st.height);
+  u->frame_interval = 1.0 / (st.fps > 0 ? st.fps : 30.0);
   return ui_loop(u);
 }
 

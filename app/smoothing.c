@@ -46,7 +46,9 @@ int smooth_update(smooth_state *s, const float *probs, double dt_s) {
   const float a = (float)(1.0 - exp(-dt_s / s->tau_s));
   for (int i = 0; i < n; i++) s->p[i] += a * (probs[i] - s->p[i]);
   const int best = argmax(s->p, n);
-  if (best != s->shown && s->p[best] >= s->p[s->shown] + SMOOTH_MARGIN) s->shown = best;
+  float margin = SMOOTH_MARGIN_REL * s->p[best];
+  if (margin < SMOOTH_MARGIN_ABS) margin = SMOOTH_MARGIN_ABS;
+  if (best != s->shown && s->p[best] >= s->p[s->shown] + margin) s->shown = best;
   return s->shown;
 }
 

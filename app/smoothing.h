@@ -9,10 +9,15 @@
 #define SMOOTH_MAX_CLASSES 64
 #define SMOOTH_DEFAULT_S 0.3f /* --smooth default: EMA time constant */
 /* The shown label changes only when another class's smoothed probability
- * beats it by this much: small enough that a step change from one confident
- * class to another switches in ~0.25 s at the default time constant, large
- * enough to absorb frame-to-frame noise between two close classes. */
-#define SMOOTH_MARGIN 0.08f
+ * beats it by a margin: SMOOTH_MARGIN_REL of the leader's probability, but at
+ * least SMOOTH_MARGIN_ABS. Relative, so that when the model is unsure (every
+ * class near 1/7) the shown label still follows a clear leader instead of
+ * sticking to a class well below it; with a floor, so that near-uniform noise
+ * does not flip it. A step from one confident class to another switches in
+ * ~0.25 s at the default time constant; two classes trading the lead every
+ * frame never switch it. */
+#define SMOOTH_MARGIN_REL 0.15f
+#define SMOOTH_MARGIN_ABS 0.03f
 
 typedef struct {
   int num_classes;

@@ -81,6 +81,11 @@ SDL_Renderer *window_renderer(window *w) { return w->renderer; }
 
 SDL_Window *window_handle(window *w) { return w->win; }
 
+const char *window_renderer_name(window *w) {
+  SDL_RendererInfo info;
+  return SDL_GetRendererInfo(w->renderer, &info) == 0 && info.name ? info.name : "unknown";
+}
+
 int window_set_frame(window *w, const uint8_t *rgb, int width, int height, char *err,
                      size_t errlen) {
   if (!w->frame || width != w->frame_w || height != w->frame_h) {

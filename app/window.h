@@ -30,6 +30,7 @@ void window_size_for_frame(window *w, int frame_w, int frame_h);
 
 SDL_Renderer *window_renderer(window *w); /* borrowed */
 SDL_Window *window_handle(window *w);     /* borrowed */
+const char *window_renderer_name(window *w); /* e.g. "opengl", "software" */
 
 /* Uploads an RGB24 frame (stride width * 3). The texture is remade only when
  * the size changes. Returns 0 or -1 with err filled. */

@@ -115,6 +115,37 @@ static void test_alternating_noise(void) {
   CHECK(blip == 0, "one-frame blip showed label %d", blip);
 }
 
+/* An unsure model: once a class leads clearly (if by little in absolute
+ * terms), the shown label follows it rather than sticking to an old class. */
+static void test_unsure_leader(void) {
+  smooth_state s;
+  CHECK(smooth_init(&s, K, SMOOTH_DEFAULT_S) == 0, "init");
+  float probs[K] = {0.10f, 0.10f, 0.10f, 0.10f, 0.40f, 0.10f, 0.10f};
+  for (int f = 0; f < 30; f++) smooth_update(&s, probs, 1.0 / 30);
+  CHECK(s.shown == 4, "settled on %d", s.shown);
+  const float unsure[K] = {0.20f, 0.10f, 0.21f, 0.07f, 0.14f, 0.13f, 0.15f};
+  int shown = -1;
+  for (int f = 0; f < 30; f++) shown = smooth_update(&s, unsure, 1.0 / 30);
+  CHECK(shown == 2, "unsure model: shows %d with probabilities %.2f (shown) vs %.2f (top)", shown,
+        smooth_probs(&s)[shown], smooth_probs(&s)[2]);
+  /* Near-uniform noise around 1/7 does not flip the label every frame. */
+  uint64_t x = 12345;
+  int changes = 0, prev = shown;
+  for (int f = 0; f < 300; f++) {
+    float sum = 0;
+    for (int i = 0; i < K; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      probs[i] = 1.0f / K + ((float)(x % 1001) / 1000.0f - 0.5f) * 0.06f;
+      sum += probs[i];
+    }
+    for (int i = 0; i < K; i++) probs[i] /= sum;
+    int now = smooth_update(&s, probs, 1.0 / 30);
+    changes += now != prev;
+    prev = now;
+  }
+  CHECK(changes <= 3, "near-uniform noise: shown label changed %d times in 300 frames", changes);
+}
+
 static void test_off_is_raw(void) {
   smooth_state s;
   CHECK(smooth_init(&s, K, 0.0f) == 0, "init with 0");
@@ -148,6 +179,7 @@ static void test_ema_math(void) {
 int main(void) {
   test_step_change();
   test_alternating_noise();
+  test_unsure_leader();
   test_off_is_raw();
   test_ema_math();
   if (failures) {
