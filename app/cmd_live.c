@@ -210,7 +210,8 @@ static void render(live_ui *u) {
   window_draw_video(u->win, u->mirror, &video, &ow, &oh);
   if (!u->hide_overlay) {
     overlay_view v = {0};
-    if (u->have_result) {
+    /* A stale prediction is not shown while the camera is away. */
+    if (u->have_result && !u->disconnected) {
       v.num_classes = u->cl->num_classes;
       v.class_names = (const char *const *)u->cl->model.class_names;
       v.probs = smooth_probs(&u->sm);
@@ -223,6 +224,7 @@ static void render(live_ui *u) {
     }
     v.status = u->status;
     v.banner = u->disconnected ? "camera disconnected" : u->paused ? "paused" : NULL;
+    v.dim = u->disconnected;
     overlay_draw(u->ov, &v, ow, oh);
   }
   u->period.draw_ms += (pipeline_now() - t0) * 1e3;
@@ -270,7 +272,12 @@ static int take_frame(live_ui *u, capture_frame *f) {
   u->last_arrived = f->arrived_s;
   u->frames_shown++;
   u->period.shown++;
-  u->disconnected = 0;
+  if (u->disconnected) {
+    /* Back after an unplug: the history is of another moment. */
+    smooth_reset(&u->sm);
+    u->have_result = 0;
+    u->disconnected = 0;
+  }
   return 0;
 }
 
@@ -282,7 +289,9 @@ static int take_result(live_ui *u) {
     if (rc < 0) cli_error("%s: inference failed", u->cl->name);
     return rc;
   }
-  double dt = !u->have_result ? 0.0 : r.pts_s - u->prev_pts > 0 ? r.pts_s - u->prev_pts : 1.0 / 30;
+  double dt = !u->have_result                ? 0.0
+              : r.pts_s - u->prev_pts > 0 ? r.pts_s - u->prev_pts
+                                          : u->frame_interval;
   u->prev_pts = r.pts_s;
   u->label = smooth_update(&u->sm, u->probs, dt);
   u->have_result = 1;

@@ -245,6 +245,7 @@ static void draw_status(overlay *ov, const char *status, int out_w, int out_h) {
 
 void overlay_draw(overlay *ov, const overlay_view *v, int out_w, int out_h) {
   SDL_Renderer *r = ov->renderer;
+  if (v->dim) fill(r, (SDL_Rect){0, 0, out_w, out_h}, 0x000000, 150);
   if (v->show_crop) draw_outline(r, v->crop, OVERLAY_CROP_THICKNESS, OVERLAY_CROP_RGB);
   if (v->num_classes > 0) draw_panel(ov, v, out_w, out_h);
   if (v->status) draw_status(ov, v->status, out_w, out_h);

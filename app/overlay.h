@@ -22,6 +22,7 @@ typedef struct {
   SDL_Rect crop;                 /* crop rectangle in window pixels */
   const char *status;            /* status lines ('\n'-separated), or NULL */
   const char *banner;            /* centred message, or NULL */
+  int dim;                       /* veil the picture (it is stale) */
 } overlay_view;
 
 /* Builds the glyph atlases (DejaVu Sans via font_open) as textures of
