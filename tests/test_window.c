@@ -91,8 +91,13 @@ static void check_frame(window *win, overlay *ov, nn_net *net, const capture_fra
   SDL_Rect video;
   int ow, oh;
   window_draw_video(win, mirror, &video, &ow, &oh);
-  overlay_view v = {K, names, probs, top, 1, window_map_rect(crop, f->width, f->height, video, mirror),
-                    "display 30.0 fps\nms per frame: capture 1.0", NULL};
+  overlay_view v = {.num_classes = K,
+                    .class_names = names,
+                    .probs = probs,
+                    .label = top,
+                    .show_crop = 1,
+                    .crop = window_map_rect(crop, f->width, f->height, video, mirror),
+                    .status = "display 30.0 fps\nms per frame: capture 1.0"};
   overlay_draw(ov, &v, ow, oh);
   read_back(r, px);
 
