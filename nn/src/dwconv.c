@@ -68,17 +68,15 @@ static void phase_dims(const layer *l, int *qh, int *qw) {
 size_t dwconv_scratch_size(const layer *l) {
   int qh, qw, S = l->a.s;
   phase_dims(l, &qh, &qw);
-  return (size_t)S * S * (qh + 1) * qw + (size_t)l->a.oh * qw;
+  /* backward: phases of x, dy at stride QW, phases of dx */
+  return 2 * (size_t)S * S * (qh + 1) * qw + (size_t)l->a.oh * qw;
 }
 
-/* one plane: y[OH,OW] from x[H,W]; scratch: dwconv_scratch_size floats */
-static void plane_forward(const layer *l, float *y, const float *x, const float *w, float b,
-                          float *scratch) {
-  int H = l->a.h, W = l->a.w, K = l->a.k, S = l->a.s, pad = l->pad;
-  int OH = l->a.oh, OW = l->a.ow, QH, QW;
+/* ph: S*S phase planes of the zero-padded plane x[H,W] (see above) */
+static void build_phases(const layer *l, float *ph, const float *x) {
+  int H = l->a.h, W = l->a.w, S = l->a.s, pad = l->pad, QH, QW;
   phase_dims(l, &QH, &QW);
   size_t plane = (size_t)(QH + 1) * QW;
-  float *ph = scratch, *acc = scratch + (size_t)S * S * plane;
   memset(ph, 0, sizeof(float) * S * S * plane);
   for (int iy = 0; iy < H; iy++) {
     int r = iy + pad;
@@ -96,6 +94,32 @@ static void plane_forward(const layer *l, float *y, const float *x, const float 
       for (int jx = lo; jx < hi; jx++) dst[jx] = src[jx * S];
     }
   }
+}
+
+/* the adjoint of build_phases: dx[H,W] = the phase entries of real pixels */
+static void gather_phases(const layer *l, float *dx, const float *ph) {
+  int H = l->a.h, W = l->a.w, S = l->a.s, pad = l->pad, QH, QW;
+  phase_dims(l, &QH, &QW);
+  size_t plane = (size_t)(QH + 1) * QW;
+  for (int iy = 0; iy < H; iy++) {
+    int r = iy + pad;
+    float *dr = dx + (size_t)iy * W;
+    for (int ix = 0; ix < W; ix++) {
+      int c = ix + pad;
+      dr[ix] = ph[(size_t)((r % S) * S + c % S) * plane + (size_t)(r / S) * QW + c / S];
+    }
+  }
+}
+
+/* one plane: y[OH,OW] from x[H,W]; scratch: dwconv_scratch_size floats */
+static void plane_forward(const layer *l, float *y, const float *x, const float *w, float b,
+                          float *scratch) {
+  int K = l->a.k, S = l->a.s;
+  int OH = l->a.oh, OW = l->a.ow, QH, QW;
+  phase_dims(l, &QH, &QW);
+  size_t plane = (size_t)(QH + 1) * QW;
+  float *ph = scratch, *acc = scratch + (size_t)S * S * plane;
+  build_phases(l, ph, x);
   long n = (long)OH * QW;
   const float *src[MAX_TAPS];
   for (int ky = 0; ky < K; ky++)
@@ -126,57 +150,50 @@ void dwconv_forward(const layer *l, float *out, const float *in, int n, const la
   par_for(n * l->a.c, parts < ws->threads ? parts : ws->threads, fwd_planes, &j);
 }
 
-/* dx[iy,ix] += w dy[oy,ox]; dw += dy[oy,ox] x[iy,ix]; db += dy */
+/* Backward on the phase planes: with dy laid out at row stride QW (zeros
+ * past OW), each tap t is one dot product and one multiply-add over the
+ * whole plane: dw[t] += sum dy * P_t(x), P_t(dx) += w[t] dy; dx is then
+ * gathered from its phase planes. db += sum dy. Split by channel, so each
+ * channel's gradient has one writer and sums repeat. */
 static void bwd_channels(void *ctx, int part, int begin, int end) {
   const job *j = ctx;
   const layer *l = j->l;
-  (void)part;
-  int C = l->a.c, H = l->a.h, W = l->a.w, K = l->a.k, S = l->a.s, pad = l->pad;
-  int OH = l->a.oh, OW = l->a.ow;
-  long ihw = (long)H * W, ohw = (long)OH * OW;
+  int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow, QH, QW;
+  phase_dims(l, &QH, &QW);
+  size_t plane = (size_t)(QH + 1) * QW;
+  long ihw = (long)l->a.h * l->a.w, ohw = (long)OH * OW, n = (long)OH * QW;
+  float *ph = j->ws->col[part], *dyq = ph + (size_t)S * S * plane, *dph = dyq + n;
+  size_t off[MAX_TAPS];
+  for (int ky = 0; ky < K; ky++)
+    for (int kx = 0; kx < K; kx++)
+      off[ky * K + kx] = (size_t)((ky % S) * S + kx % S) * plane + (size_t)(ky / S) * QW + kx / S;
+  memset(dyq, 0, sizeof(float) * n);
   for (int c = begin; c < end; c++) {
     const float *w = l->w + (size_t)c * K * K;
     float *dw = l->dw + (size_t)c * K * K;
     for (int s = 0; s < j->n; s++) {
-      long plane = (long)s * C + c;
-      const float *x = j->in + plane * ihw, *dy = j->dout + plane * ohw;
-      float *dx = j->din ? j->din + plane * ihw : NULL;
-      if (dx) memset(dx, 0, sizeof(float) * ihw);
+      long p = (long)s * C + c;
+      const float *x = j->in + p * ihw, *dy = j->dout + p * ohw;
+      if (j->param_grads) l->db[c] += vec_sum(dy, ohw);
+      for (int oy = 0; oy < OH; oy++) memcpy(dyq + (size_t)oy * QW, dy + (size_t)oy * OW, sizeof(float) * OW);
       if (j->param_grads) {
-        l->db[c] += vec_sum(dy, ohw);
+        build_phases(l, ph, x);
+        for (int t = 0; t < K * K; t++) dw[t] += vec_dot(dyq, ph + off[t], n);
       }
-      for (int ky = 0; ky < K; ky++) {
-        int ylo, yhi;
-        valid_range(H, OH, S, pad, ky, &ylo, &yhi);
-        for (int kx = 0; kx < K; kx++) {
-          int xlo, xhi;
-          valid_range(W, OW, S, pad, kx, &xlo, &xhi);
-          float wk = w[ky * K + kx], gw = 0.0f;
-          for (int oy = ylo; oy < yhi; oy++) {
-            long off = (long)(oy * S - pad + ky) * W - pad + kx;
-            const float *xr = x + off, *dyr = dy + (size_t)oy * OW;
-            if (S == 1) {
-              if (j->param_grads) gw += vec_dot(dyr + xlo, xr + xlo, xhi - xlo);
-              if (dx) vec_axpy(dx + off + xlo, wk, dyr + xlo, xhi - xlo);
-              continue;
-            }
-            if (j->param_grads)
-              for (int ox = xlo; ox < xhi; ox++) gw += dyr[ox] * xr[ox * S];
-            if (dx) {
-              float *dxr = dx + off;
-              for (int ox = xlo; ox < xhi; ox++) dxr[ox * S] += wk * dyr[ox];
-            }
-          }
-          if (j->param_grads) dw[ky * K + kx] += gw;
-        }
+      if (j->din) {
+        memset(dph, 0, sizeof(float) * S * S * plane);
+        for (int t = 0; t < K * K; t++) vec_axpy(dph + off[t], w[t], dyq, n);
+        gather_phases(l, j->din + p * ihw, dph);
       }
     }
   }
 }
 
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                     int param_grads) {
-  job j = {.l = l, .din = din, .in = in, .dout = dout, .n = n, .param_grads = param_grads};
+                     int param_grads, const layer_ws *ws) {
+  job j = {.l = l, .din = din, .in = in, .dout = dout, .n = n, .param_grads = param_grads,
+           .ws = ws};
   double flops = 4.0 * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
-  par_for(l->a.c, par_parts(l->a.c, flops), bwd_channels, &j);
+  int parts = par_parts(l->a.c, flops);
+  par_for(l->a.c, parts < ws->threads ? parts : ws->threads, bwd_channels, &j);
 }

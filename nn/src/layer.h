@@ -50,7 +50,7 @@ void conv_backward(const layer *l, float *din, const float *dout, const float *i
 size_t dwconv_scratch_size(const layer *l); /* floats of forward scratch per thread */
 void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws);
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                     int param_grads);
+                     int param_grads, const layer_ws *ws);
 
 /* bn.c: batch norm over channels; `batch_stats` selects training behaviour.
  * With l->fuse_relu the output is max(bn, 0) and backward takes that output

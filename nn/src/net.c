@@ -215,7 +215,7 @@ static void run_backward(nn_net *net, const float *x, int n) {
     long count = layer_out_size(l) * n;
     switch (l->a.kind) {
     case L_CONV: conv_backward(l, din, dout, in, n, pg, &net->ws); break;
-    case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg); break;
+    case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg, &net->ws); break;
     case L_BN:
       bn_backward(l, din, dout, in, l->fuse_relu ? l->act : NULL, n, i >= net->frozen, pg);
       break;
