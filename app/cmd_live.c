@@ -161,7 +161,6 @@ typedef struct {
 typedef struct {
   const live_opts *o;
   capture_source *src; /* owned */
-  int camera;
   const char *source_name;
   classifier *cl; /* borrowed; the pipeline's worker runs it */
   window *win;
@@ -174,10 +173,10 @@ typedef struct {
   float *probs; /* [num_classes] latest raw result */
   int have_result, label;
   double prev_pts;
-  int64_t results;
   int frame_w, frame_h;
-  int paused, mirror, hide_overlay, disconnected, eof_loops;
+  int paused, mirror, hide_overlay, disconnected;
   int64_t frames_shown, last_seq;
+  int64_t frames_at_restart; /* frames_shown when the video was last reopened */
   double last_arrived; /* publish time of the frame on screen; 0 once presented */
   double latency_sum, latency_max;
   int64_t latency_n, latency_late; /* late: more than one frame interval */
@@ -297,7 +296,6 @@ static int take_result(live_ui *u) {
   u->have_result = 1;
   headless_log_frame(u->log, r.seq, r.pts_s, u->probs,
                      classifier_argmax(u->probs, u->cl->num_classes), u->label);
-  u->results++;
   u->period.inferred++;
   u->period.cnn_ms += r.cnn_ms;
   return 1;
@@ -306,6 +304,11 @@ static int take_result(live_ui *u) {
 /* Reopens the video at its end so a replay (and the demo clip) keeps going. */
 static int restart_video(live_ui *u) {
   char err[CAPTURE_ERR_LEN];
+  if (u->frames_shown == u->frames_at_restart) {
+    cli_error("%s: no frames to show", u->o->video);
+    return -1;
+  }
+  u->frames_at_restart = u->frames_shown;
   capture_close(u->src);
   u->src = NULL;
   capture_video_opts vo = {u->o->video, CAPTURE_LATEST, 1};
@@ -313,7 +316,6 @@ static int restart_video(live_ui *u) {
     cli_error("%s", err);
     return -1;
   }
-  u->eof_loops++;
   return 0;
 }
 
@@ -400,11 +402,12 @@ static int ui_loop(live_ui *u) {
     if (!dirty && !shot && !last) continue;
     render(u);
     if (shot) {
-      char name[64];
+      char stamp[32], name[80];
       time_t tt = time(NULL);
       struct tm tm;
       localtime_r(&tt, &tm);
-      strftime(name, sizeof name, "emocam-%Y%m%d-%H%M%S.png", &tm);
+      strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+      snprintf(name, sizeof name, "emocam-%s-%lld.png", stamp, (long long)u->frames_shown);
       save_screenshot(u, name);
     }
     if (last) {
@@ -548,7 +551,6 @@ int cmd_live(int argc, char **argv) {
   live_ui u;
   memset(&u, 0, sizeof u);
   u.o = &o;
-  u.camera = o.camera != NULL;
   u.source_name = o.camera ? o.camera : o.video;
   u.cl = &cl;
   u.crop_scale = crop_scale;

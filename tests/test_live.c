@@ -523,6 +523,21 @@ static int t_errors(void) {
           "case %zu: stderr '%s', expected '%s'", i, err ? err : "", cases[i].msg);
     free(err);
   }
+  /* Not a video: a runtime error naming the file, in both modes. */
+  char bad[300];
+  snprintf(bad, sizeof bad, "%s/bad.mp4", tmp);
+  FILE *f = fopen(bad, "w");
+  fputs("this is not a video\n", f);
+  fclose(f);
+  for (int headless = 0; headless < 2; headless++) {
+    char *argv[] = {"emocam", "--video", bad, "--model", model, headless ? "--headless" : NULL,
+                    NULL};
+    int rc = run(argv, &no_display);
+    char *err = run_stderr();
+    CHECK(rc == 1 && err && strstr(err, "emocam: ") && strstr(err, "bad.mp4"),
+          "not a video (%s): exit %d: %s", headless ? "headless" : "window", rc, err ? err : "");
+    free(err);
+  }
   char *help[] = {"emocam", "--video", "x", "--help", NULL};
   CHECK(run(help, NULL) == 0, "--help");
   char out[300];
