@@ -29,7 +29,7 @@ static const char help[] =
     "  --epochs N           default 30\n"
     "  --batch N            default 64\n"
     "  --lr F               peak learning rate of AdamW (default 0.002; warmup, cosine decay)\n"
-    "  --weight-decay F     default 0.0005\n"
+    "  --weight-decay F     decoupled (AdamW) weight decay, default 0.01\n"
     "  --label-smoothing F  default 0.1\n"
     "  --warmup F           warmup epochs (default 1)\n"
     "  --patience N         stop after N epochs without better val accuracy (default 10,\n"

@@ -33,7 +33,7 @@ void train_config_defaults(train_config *cfg) {
   cfg->epochs = 30;
   cfg->batch = 64;
   cfg->lr = 2e-3f;
-  cfg->weight_decay = 5e-4f;
+  cfg->weight_decay = 0.01f;
   cfg->label_smoothing = 0.1f;
   cfg->warmup_epochs = 1.0f;
   cfg->clip_norm = 5.0f;
