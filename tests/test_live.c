@@ -538,6 +538,17 @@ static int t_errors(void) {
           "not a video (%s): exit %d: %s", headless ? "headless" : "window", rc, err ? err : "");
     free(err);
   }
+  /* The window's font missing: a runtime error naming the font file. */
+  run_opts nofont = no_display;
+  nofont.env[2] = "EMOCAM_FONT=/nonexistent/DejaVuSans.ttf";
+  nofont.env[3] = NULL;
+  char *fargv[] = {"emocam", "--video", APP_CLIP, "--model", model, NULL};
+  int frc = run(fargv, &nofont);
+  char *ferr = run_stderr();
+  CHECK(frc == 1 && ferr && strstr(ferr, "emocam: ") && strstr(ferr, "/nonexistent/DejaVuSans.ttf"),
+        "missing font: exit %d: %s", frc, ferr ? ferr : "");
+  free(ferr);
+
   char *help[] = {"emocam", "--video", "x", "--help", NULL};
   CHECK(run(help, NULL) == 0, "--help");
   char out[300];
