@@ -243,12 +243,14 @@ static void present(live_ui *u) {
   }
 }
 
-static void save_screenshot(live_ui *u, const char *path) {
+static int save_screenshot(live_ui *u, const char *path) {
   char err[512];
-  if (window_save_png(u->win, path, err, sizeof err) != 0)
+  if (window_save_png(u->win, path, err, sizeof err) != 0) {
     cli_error("%s", err);
-  else
-    fprintf(stderr, "screenshot: %s\n", path);
+    return -1;
+  }
+  fprintf(stderr, "screenshot: %s\n", path);
+  return 0;
 }
 
 /* A frame from the source: onto the texture, cropped into the worker's input. */
@@ -411,14 +413,14 @@ static int ui_loop(live_ui *u) {
       save_screenshot(u, name);
     }
     if (last) {
-      if (o->screenshot) save_screenshot(u, o->screenshot);
+      if (o->screenshot && save_screenshot(u, o->screenshot) != 0) code = EXIT_RUNTIME;
       quit = 1;
     }
     present(u);
   }
   if (!quit && o->screenshot && code == EXIT_OK) {
     render(u);
-    save_screenshot(u, o->screenshot);
+    if (save_screenshot(u, o->screenshot) != 0) code = EXIT_RUNTIME;
   }
   double secs = pipeline_now() - start;
   fprintf(stderr,

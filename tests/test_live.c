@@ -538,6 +538,15 @@ static int t_errors(void) {
           "not a video (%s): exit %d: %s", headless ? "headless" : "window", rc, err ? err : "");
     free(err);
   }
+  /* A screenshot that cannot be written fails the run. */
+  char *sargv[] = {"emocam", "--video", APP_CLIP, "--model", model, "--frames", "3",
+                   "--screenshot", "/nonexistent/dir/shot.png", NULL};
+  int src = run(sargv, &no_display);
+  char *serr = run_stderr();
+  CHECK(src == 1 && serr && strstr(serr, "emocam: /nonexistent/dir/shot.png"),
+        "unwritable screenshot: exit %d: %s", src, serr ? serr : "");
+  free(serr);
+
   /* The window's font missing: a runtime error naming the font file. */
   run_opts nofont = no_display;
   nofont.env[2] = "EMOCAM_FONT=/nonexistent/DejaVuSans.ttf";
