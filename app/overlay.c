@@ -172,8 +172,7 @@ SDL_Rect overlay_label_box(const overlay *ov, int out_w, int out_h) {
                     ov->atlas[FACE_LABEL].height};
 }
 
-SDL_Rect overlay_bar_track(const overlay *ov, int num_classes, int i, int out_w, int out_h) {
-  (void)num_classes;
+SDL_Rect overlay_bar_track(const overlay *ov, int i, int out_w, int out_h) {
   SDL_Rect label = overlay_label_box(ov, out_w, out_h);
   int row_h = row_height(ov);
   int row_y = label.y + label.h + PAD / 2 + i * row_h;
@@ -195,7 +194,7 @@ static void draw_panel(overlay *ov, const overlay_view *v, int out_w, int out_h)
   SDL_Renderer *r = ov->renderer;
   const glyph_atlas *big = &ov->atlas[FACE_LABEL], *text = &ov->atlas[FACE_TEXT];
   SDL_Rect label = overlay_label_box(ov, out_w, out_h);
-  SDL_Rect last = overlay_bar_track(ov, v->num_classes, v->num_classes - 1, out_w, out_h);
+  SDL_Rect last = overlay_bar_track(ov, v->num_classes - 1, out_w, out_h);
   int row_h = row_height(ov);
   int bottom = last.y - (row_h - last.h) / 2 + row_h + PAD / 2;
   fill(r, (SDL_Rect){MARGIN, MARGIN, panel_width(out_w), bottom - MARGIN}, 0x000000, 150);
@@ -207,7 +206,7 @@ static void draw_panel(overlay *ov, const overlay_view *v, int out_w, int out_h)
   draw_text(r, big, x, label.y, buf, OVERLAY_TOP_RGB);
 
   for (int i = 0; i < v->num_classes; i++) {
-    SDL_Rect track = overlay_bar_track(ov, v->num_classes, i, out_w, out_h);
+    SDL_Rect track = overlay_bar_track(ov, i, out_w, out_h);
     Uint32 colour = i == top ? OVERLAY_TOP_RGB : OVERLAY_BAR_RGB;
     int text_y = track.y + track.h / 2 - text->height / 2;
     draw_text(r, text, MARGIN + PAD, text_y, v->class_names[i], i == top ? OVERLAY_TOP_RGB : 0xe8e8e8);

@@ -38,7 +38,7 @@ void overlay_draw(overlay *ov, const overlay_view *view, int out_w, int out_h);
 /* Layout, for tests and hit checks: the full-length track of class i's bar
  * (a bar of probability p fills round(p * track.w) pixels from track.x) and
  * the box of the large label text, for an out_w x out_h output. */
-SDL_Rect overlay_bar_track(const overlay *ov, int num_classes, int i, int out_w, int out_h);
+SDL_Rect overlay_bar_track(const overlay *ov, int i, int out_w, int out_h);
 SDL_Rect overlay_label_box(const overlay *ov, int out_w, int out_h);
 
 /* Colours, so tests can find what was drawn. */

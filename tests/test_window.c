@@ -103,7 +103,7 @@ static void check_frame(window *win, overlay *ov, nn_net *net, const capture_fra
 
   /* Bars: run length of the bar colour == round(p * track width), +-2 px. */
   for (int i = 0; i < K; i++) {
-    SDL_Rect track = overlay_bar_track(ov, K, i, ow, oh);
+    SDL_Rect track = overlay_bar_track(ov, i, ow, oh);
     CHECK(track.w >= 100, "bar track only %d px wide", track.w);
     int len = bar_length(px, track, i == top ? OVERLAY_TOP_RGB : OVERLAY_BAR_RGB);
     float want = probs[i] * track.w;
