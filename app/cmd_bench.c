@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "nn.h"
+#include "text_file.h"
 
 static const char help[] =
     "usage: emocam bench [--model MODEL | --arch FILE] [--classes N] [--threads N]\n"
@@ -27,24 +28,6 @@ static const char help[] =
     "\n"
     "  --threads N   default: all cores\n"
     "  --repeats N   runs per figure, the median is reported (default 5)\n";
-
-static char *read_arch(const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: cannot open architecture file", path);
-    return NULL;
-  }
-  char *text = malloc(65537);
-  size_t n = text ? fread(text, 1, 65536, f) : 0;
-  if (text && !ferror(f)) text[n] = '\0';
-  else {
-    snprintf(err, errlen, "%s: read error", path);
-    free(text);
-    text = NULL;
-  }
-  fclose(f);
-  return text;
-}
 
 int cmd_bench(int argc, char **argv) {
   const char *model_path = NULL, *arch_path = NULL, *video = NULL;
@@ -89,7 +72,7 @@ int cmd_bench(int argc, char **argv) {
   const char *source = NULL;
   nn_model model = {0};
   if (arch_path) {
-    if (!(arch = read_arch(arch_path, err, sizeof err))) goto fail;
+    if (!(arch = text_file_read(arch_path, TEXT_FILE_ARCH_MAX, err, sizeof err))) goto fail;
     source = arch_path;
   } else if (model_path || !video) {
     if (!model_path) {

@@ -23,6 +23,7 @@
 #include "nn.h"
 #include "progress.h"
 #include "report.h"
+#include "text_file.h"
 #include "train_state.h"
 
 #define PREPROCESS_FMT "colour=%s crop=center crop_scale=%g resize=area range=0,1"
@@ -95,25 +96,6 @@ static void run_free(run *r) {
   free(r->val_logits);
   free(r->batch_y);
   free(r->order);
-}
-
-static char *read_text_file(const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  char *text = malloc(65537);
-  size_t n = text ? fread(text, 1, 65537, f) : 0;
-  int bad = ferror(f);
-  fclose(f);
-  if (!text || bad || n > 65536) {
-    snprintf(err, errlen, "%s: %s", path, !text ? "out of memory" : bad ? "read error" : "larger than 64 KiB");
-    free(text);
-    return NULL;
-  }
-  text[n] = '\0';
-  return text;
 }
 
 /* "input H W C" from the first layer line of architecture text. The nn
@@ -275,7 +257,7 @@ static int setup_model(run *r, char *err, size_t errlen) {
     arch = strdup(nn_net_arch_text(init.net));
     snprintf(arch_source, sizeof arch_source, "%s", cfg->init_path);
   } else {
-    if (!(arch = read_text_file(cfg->arch_path, err, errlen))) return -1;
+    if (!(arch = text_file_read(cfg->arch_path, TEXT_FILE_ARCH_MAX, err, errlen))) return -1;
     snprintf(arch_source, sizeof arch_source, "%s", cfg->arch_path);
   }
   int rc = -1;
@@ -564,7 +546,7 @@ static int load_data(run *r, char *err, size_t errlen) {
     w = nn_net_input_w(probe.net);
     nn_model_free(&probe);
   } else {
-    char *arch = read_text_file(cfg->arch_path, err, errlen);
+    char *arch = text_file_read(cfg->arch_path, TEXT_FILE_ARCH_MAX, err, errlen);
     if (!arch) return -1;
     int rc = arch_input_shape(arch, cfg->arch_path, &c, &h, &w, err, errlen);
     free(arch);
