@@ -8,6 +8,9 @@
 #include "commands.h"
 
 static const char usage[] =
+    "emocam recognises facial expressions in real time with a convolutional network\n"
+    "written in C, live on a camera or a video, and trains and evaluates its models.\n"
+    "\n"
     "usage: emocam [--camera DEV | --video FILE] [options]   live recognition (default)\n"
     "       emocam train --data DIR --out MODEL [options]     train a model on labelled images\n"
     "       emocam eval [--model MODEL] --data DIR [options]  classification report on a labelled set\n"
@@ -15,9 +18,10 @@ static const char usage[] =
     "       emocam bench [--model MODEL | --arch FILE]        speed of inference and training\n"
     "       emocam --help | --version\n"
     "\n"
-    "emocam recognises facial expressions with a convolutional network written in C.\n"
     "Each subcommand takes --help. Without --model, the default model in assets/ is used.\n"
-    "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+    "Exit status: 0 success, 1 runtime error, 2 usage error.\n"
+    "\n"
+    "Live recognition, in detail:\n";
 
 typedef struct {
   const char *name;
@@ -30,8 +34,10 @@ static const subcommand subcommands[] = {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && cli_is_help(argv[1])) {
+    /* The live command is the default one: its options belong here. */
     fputs(usage, stdout);
-    return EXIT_OK;
+    char *live_help[] = {argv[0], argv[1], NULL};
+    return cmd_live(2, live_help);
   }
   if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
     printf("emocam %s\n", EMOCAM_VERSION);
