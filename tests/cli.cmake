@@ -2,7 +2,7 @@
 # error paths, training runs, predict and eval. Each case is a function of
 # tests/cli_test.sh, run as its own ctest.
 set(EMOCAM_CLI_CASES usage train_errors predict_errors train_tiny train_resume
-    train_reproducible eval_report fer_subset)
+    train_reproducible eval_report fer_subset finetune)
 foreach(case ${EMOCAM_CLI_CASES})
   add_test(NAME cli_${case}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli_test.sh ${case}

@@ -185,6 +185,32 @@ case_fer_subset() {
     || fail "val accuracy $acc does not beat chance (0.25) clearly"
 }
 
+# Balanced accuracy of a model on a labelled folder.
+balanced_accuracy() {
+  "$emocam" eval --model "$1" --data "$2" --json - 2>/dev/null \
+    | python3 -c "import json,sys; print(json.load(sys.stdin)['balanced_accuracy'])"
+}
+
+case_finetune() {
+  # The seed's case: 8 classes, ~150 images. Fine-tuning the default model
+  # must beat training from scratch with the same short schedule.
+  local tiny=$shared/mux8-tiny/train val=$shared/mux8/val model=$src/assets/fer2013.emo
+  [ -d "$tiny" ] && [ -d "$val" ] || { echo "skipped: $shared/mux8-tiny or mux8/val not present"; exit 77; }
+  [ -f "$model" ] || { echo "skipped: default model $model not present"; exit 77; }
+  local schedule=(--epochs 8 --batch 32 --val-split 0 --seed 1 --lr 0.001)
+  "$emocam" train --data "$tiny" --out "$work/scratch.emo" --arch "$src/assets/arch/vgg.arch" "${schedule[@]}" > "$work/scratch.txt" 2>&1 \
+    || { fail "training from scratch failed: $(tail -3 "$work/scratch.txt")"; return; }
+  "$emocam" train --data "$tiny" --out "$work/tuned.emo" --init "$model" "${schedule[@]}" > "$work/tuned.txt" 2>&1 \
+    || { fail "fine-tuning failed: $(tail -3 "$work/tuned.txt")"; return; }
+  grep -q "new classifier head" "$work/tuned.txt" || fail "fine-tuning did not report a new head for the 8 classes"
+  local scratch tuned
+  scratch=$(balanced_accuracy "$work/scratch.emo" "$val")
+  tuned=$(balanced_accuracy "$work/tuned.emo" "$val")
+  awk -v s="$scratch" -v t="$tuned" 'BEGIN{exit !(t > s + 0.05)}' \
+    && pass "mux8/val balanced accuracy: fine-tuned $tuned > scratch $scratch" \
+    || fail "fine-tuned ($tuned) does not beat scratch ($scratch) by 5 points on mux8/val"
+}
+
 "case_$case_name"
 if [ $failures -gt 0 ]; then echo "$failures failure(s)"; exit 1; fi
 exit 0
