@@ -5,13 +5,15 @@
 # and cmd_live in process (keys and window close).
 emocam_test(test_smoothing app 30 test_smoothing.c emocam_app m)
 emocam_test(test_window app 120 test_window.c emocam_app)
+# test_support.c: the tiny model the live-path tests share.
+target_sources(test_window PRIVATE test_support.c)
 set(APP_NO_DISPLAY "SDL_VIDEODRIVER=dummy;SDL_RENDER_DRIVER=software")
 set_tests_properties(test_window PROPERTIES ENVIRONMENT "${APP_NO_DISPLAY}")
 
 # emocam_live_program(NAME libs...): a test program run once per scenario
 # (argv[1]), so it is built here rather than with emocam_test.
 function(emocam_live_program name)
-  add_executable(${name} ${name}.c)
+  add_executable(${name} ${name}.c test_support.c)
   target_link_libraries(${name} PRIVATE ${ARGN})
   target_compile_definitions(${name} PRIVATE
     EMOCAM_FIXTURES="${EMOCAM_FIXTURES}" EMOCAM_SHARED_DATA="${EMOCAM_SHARED_DATA}"

@@ -11,18 +11,8 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "check.h"
 #include "fakecam/fakecam_pattern.h"
-
-static int failures;
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fprintf(stderr, "\n");                                \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
 
 #define FAKE "/dev/video-fake0"
 #define YUYV_TOL 6  /* libv4lconvert's integer YUV -> RGB */
@@ -290,10 +280,5 @@ int main(int argc, char **argv) {
     fprintf(stderr, "unknown scenario %s\n", s);
     return 2;
   }
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("test_capture_camera %s: all checks passed\n", s);
-  return 0;
+  return check_finish("test_capture_camera %s", s);
 }

@@ -9,18 +9,7 @@
 #include <time.h>
 
 #include "capture.h"
-
-static int failures;
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fprintf(stderr, "\n");                                \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
-#define NEAR(a, b, tol) (fabs((double)(a) - (double)(b)) <= (tol))
+#include "check.h"
 
 static void check_rect(capture_rect r, int x, int y, int w, int h, const char *what) {
   CHECK(r.x == x && r.y == y && r.w == w && r.h == h, "%s: got %d,%d %dx%d, want %d,%d %dx%d",
@@ -202,10 +191,5 @@ int main(void) {
   test_channels();
   test_against_reference();
   test_speed();
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("test_capture_crop: all checks passed\n");
-  return 0;
+  return check_finish("test_capture_crop");
 }

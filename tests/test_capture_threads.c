@@ -12,17 +12,7 @@
 #include <unistd.h>
 
 #include "capture.h"
-
-static int failures;
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fprintf(stderr, "\n");                                \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
+#include "check.h"
 
 static double now_s(void) {
   struct timespec ts;
@@ -112,10 +102,5 @@ int main(void) {
     run_camera(12);
   else
     printf("fake camera not preloaded: camera thread not exercised\n");
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("test_capture_threads: all checks passed\n");
-  return 0;
+  return check_finish("test_capture_threads");
 }

@@ -11,17 +11,7 @@
 #include <unistd.h>
 
 #include "capture.h"
-
-static int failures;
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fprintf(stderr, "\n");                                \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
+#include "check.h"
 
 #define FIX EMOCAM_FIXTURES "/capture/"
 
@@ -297,10 +287,5 @@ int main(void) {
   char cmd[600];
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("test_capture_video: all checks passed\n");
-  return 0;
+  return check_finish("test_capture_video");
 }

@@ -19,44 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nn.h"
+#include "check.h"
+#include "test_support.h"
 
-#define K 7
-static const char *names[K] = {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"};
+#define K TEST_CLASSES
 static const char *header =
     "frame,time_s,label,confidence,p_angry,p_disgust,p_fear,p_happy,p_neutral,p_sad,p_surprise,"
     "smoothed_label";
-static int failures;
 static char tmp[256];   /* scratch folder of this run */
 static char model[300]; /* tiny 7-class model made with the nn API */
-
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fputc('\n', stderr);                                  \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
-
-static void make_model(void) {
-  char err[NN_ERR_LEN];
-  nn_net *net = NULL;
-  const char *arch = "input 48 48 1\nconv 6 3 2\nrelu\nconv 8 3 2\nrelu\ngap\ndense classes\nsoftmax\n";
-  if (nn_net_create(&net, arch, "tiny.arch", K, 1, 11, err, sizeof err) != 0) {
-    fprintf(stderr, "FAIL: nn_net_create: %s\n", err);
-    exit(1);
-  }
-  nn_model m = {net, K, (char **)names, "colour=grey crop=center crop_scale=1 resize=area range=0,1",
-                0, NULL};
-  snprintf(model, sizeof model, "%s/tiny.emo", tmp);
-  if (nn_model_save(model, &m, NULL, err, sizeof err) != 0) {
-    fprintf(stderr, "FAIL: nn_model_save: %s\n", err);
-    exit(1);
-  }
-  nn_net_destroy(net);
-}
 
 typedef struct {
   const char *env[6];   /* extra NAME=VALUE for the child, NULL-terminated */
@@ -94,16 +65,14 @@ static int run(char **argv, const run_opts *o) {
     if (waited >= timeout) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
-      fprintf(stderr, "FAIL: emocam did not exit within %d ms\n", timeout);
-      failures++;
+      check_fail_at(__FILE__, __LINE__, "emocam did not exit within %d ms", timeout);
       return -1;
     }
     usleep(10000);
     waited += 10;
   }
   if (!WIFEXITED(status)) {
-    fprintf(stderr, "FAIL: emocam died of signal %d\n", WTERMSIG(status));
-    failures++;
+    check_fail_at(__FILE__, __LINE__, "emocam died of signal %d", WTERMSIG(status));
     return -1;
   }
   return WEXITSTATUS(status);
@@ -159,11 +128,12 @@ static int check_csv(const char *path, long *last_frame) {
       if (p > best) best = p, arg = c;
     }
     CHECK(sum > 0.999 && sum < 1.001, "row %d: probabilities sum to %f", rows + 1, sum);
-    CHECK(strcmp(f[2], names[arg]) == 0, "row %d: label %s, argmax %s", rows + 1, f[2], names[arg]);
+    CHECK(strcmp(f[2], test_class_names[arg]) == 0, "row %d: label %s, argmax %s", rows + 1, f[2],
+          test_class_names[arg]);
     CHECK(fabs(strtod(f[3], NULL) - best) < 1e-4, "row %d: confidence %s, max %f", rows + 1, f[3],
           best);
     int known = 0;
-    for (int c = 0; c < K; c++) known |= strcmp(f[11], names[c]) == 0;
+    for (int c = 0; c < K; c++) known |= strcmp(f[11], test_class_names[c]) == 0;
     CHECK(known, "row %d: smoothed_label '%s'", rows + 1, f[11]);
     rows++;
   }
@@ -584,7 +554,8 @@ int main(int argc, char **argv) {
     perror("mkdtemp");
     return 1;
   }
-  make_model();
+  snprintf(model, sizeof model, "%s/tiny.emo", tmp);
+  test_save_tiny_model(model, TEST_ARCH_TWO_CONV, 11);
   const char *s = argv[1];
   int rc = 2;
   if (!strcmp(s, "headless")) rc = t_headless();
@@ -604,10 +575,5 @@ int main(int argc, char **argv) {
   else fprintf(stderr, "test_live: unknown scenario '%s'\n", s);
   cleanup();
   if (rc == 77 || rc == 2) return rc;
-  if (failures) {
-    fprintf(stderr, "test_live %s: %d failure(s)\n", s, failures);
-    return 1;
-  }
-  printf("test_live %s: ok\n", s);
-  return 0;
+  return check_finish("test_live %s", s);
 }

@@ -14,42 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "commands.h"
-#include "nn.h"
+#include "test_support.h"
 
-#define K 7
-static const char *names[K] = {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"};
-static int failures;
 static char tmp[256];
 static char model[300];
-
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fputc('\n', stderr);                                  \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
-
-static void make_model(void) {
-  char err[NN_ERR_LEN];
-  nn_net *net = NULL;
-  const char *arch = "input 48 48 1\nconv 6 3 2\nrelu\ngap\ndense classes\nsoftmax\n";
-  if (nn_net_create(&net, arch, "tiny.arch", K, 1, 5, err, sizeof err) != 0) {
-    fprintf(stderr, "FAIL: nn_net_create: %s\n", err);
-    exit(1);
-  }
-  nn_model m = {net, K, (char **)names, "colour=grey crop=center crop_scale=1 resize=area range=0,1",
-                0, NULL};
-  snprintf(model, sizeof model, "%s/tiny.emo", tmp);
-  if (nn_model_save(model, &m, NULL, err, sizeof err) != 0) {
-    fprintf(stderr, "FAIL: nn_model_save: %s\n", err);
-    exit(1);
-  }
-  nn_net_destroy(net);
-}
 
 static int count_threads(void) {
   DIR *d = opendir("/proc/self/task");
@@ -209,7 +179,8 @@ int main(int argc, char **argv) {
     perror(tmp);
     return 1;
   }
-  make_model();
+  snprintf(model, sizeof model, "%s/tiny.emo", tmp);
+  test_save_tiny_model(model, TEST_ARCH_ONE_CONV, 5);
   if (!strcmp(argv[1], "quit")) t_quit(SDLK_q);
   else if (!strcmp(argv[1], "escape")) t_quit(SDLK_ESCAPE);
   else if (!strcmp(argv[1], "close")) t_quit(0);
@@ -222,10 +193,5 @@ int main(int argc, char **argv) {
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
-  if (failures) {
-    fprintf(stderr, "test_live_keys %s: %d failure(s)\n", argv[1], failures);
-    return 1;
-  }
-  printf("test_live_keys %s: ok\n", argv[1]);
-  return 0;
+  return check_finish("test_live_keys %s", argv[1]);
 }

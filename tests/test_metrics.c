@@ -10,26 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "metrics.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
-
-#define CHECK_NEAR(a, b)                                                                           \
-  do {                                                                                             \
-    double a_ = (a), b_ = (b);                                                                     \
-    if (!(fabs(a_ - b_) <= 1e-6)) {                                                                \
-      fprintf(stderr, "%s:%d: %s = %.9f, expected %.9f\n", __FILE__, __LINE__, #a, a_, b_);        \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 /* Hand-worked example: 3 classes (A, B, C), 10 samples.
  *   #  true  probs (A, B, C)      pred  conf  ok  ECE bin floor(conf*15)
@@ -73,36 +55,36 @@ static void test_hand_example(void) {
   const int pred[10] = {0, 0, 1, 1, 1, 0, 2, 2, 2, 0};
   for (int i = 0; i < 10; i++) {
     CHECK(r.pred[i] == pred[i]);
-    CHECK_NEAR(r.confidence[i], ex_probs[i * 3 + pred[i]]);
+    CHECK_NEAR(r.confidence[i], ex_probs[i * 3 + pred[i]], 1e-6);
   }
   CHECK(r.support[0] == 3 && r.support[1] == 4 && r.support[2] == 3);
   CHECK(r.predicted[0] == 4 && r.predicted[1] == 3 && r.predicted[2] == 3);
-  CHECK_NEAR(r.precision[0], 0.5);
-  CHECK_NEAR(r.precision[1], 2.0 / 3);
-  CHECK_NEAR(r.precision[2], 2.0 / 3);
-  CHECK_NEAR(r.recall[0], 2.0 / 3);
-  CHECK_NEAR(r.recall[1], 0.5);
-  CHECK_NEAR(r.recall[2], 2.0 / 3);
-  CHECK_NEAR(r.f1[0], 4.0 / 7);
-  CHECK_NEAR(r.f1[1], 4.0 / 7);
-  CHECK_NEAR(r.f1[2], 2.0 / 3);
-  CHECK_NEAR(r.accuracy, 0.6);
-  CHECK_NEAR(r.balanced_accuracy, 11.0 / 18);
-  CHECK_NEAR(r.macro_precision, 11.0 / 18);
-  CHECK_NEAR(r.macro_recall, 11.0 / 18);
-  CHECK_NEAR(r.macro_f1, 38.0 / 63);
-  CHECK_NEAR(r.weighted_precision, 37.0 / 60);
-  CHECK_NEAR(r.weighted_recall, 0.6);
-  CHECK_NEAR(r.weighted_f1, 0.6);
-  CHECK_NEAR(r.ece, 0.41);
-  CHECK_NEAR(r.mean_confidence, 0.69);
+  CHECK_NEAR(r.precision[0], 0.5, 1e-6);
+  CHECK_NEAR(r.precision[1], 2.0 / 3, 1e-6);
+  CHECK_NEAR(r.precision[2], 2.0 / 3, 1e-6);
+  CHECK_NEAR(r.recall[0], 2.0 / 3, 1e-6);
+  CHECK_NEAR(r.recall[1], 0.5, 1e-6);
+  CHECK_NEAR(r.recall[2], 2.0 / 3, 1e-6);
+  CHECK_NEAR(r.f1[0], 4.0 / 7, 1e-6);
+  CHECK_NEAR(r.f1[1], 4.0 / 7, 1e-6);
+  CHECK_NEAR(r.f1[2], 2.0 / 3, 1e-6);
+  CHECK_NEAR(r.accuracy, 0.6, 1e-6);
+  CHECK_NEAR(r.balanced_accuracy, 11.0 / 18, 1e-6);
+  CHECK_NEAR(r.macro_precision, 11.0 / 18, 1e-6);
+  CHECK_NEAR(r.macro_recall, 11.0 / 18, 1e-6);
+  CHECK_NEAR(r.macro_f1, 38.0 / 63, 1e-6);
+  CHECK_NEAR(r.weighted_precision, 37.0 / 60, 1e-6);
+  CHECK_NEAR(r.weighted_recall, 0.6, 1e-6);
+  CHECK_NEAR(r.weighted_f1, 0.6, 1e-6);
+  CHECK_NEAR(r.ece, 0.41, 1e-6);
+  CHECK_NEAR(r.mean_confidence, 0.69, 1e-6);
   const int bin_count[15] = {0, 0, 0, 0, 0, 0, 2, 1, 1, 1, 1, 0, 1, 2, 1};
   const double bin_acc[15] = {0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 1, 1, 0};
   const double bin_conf[15] = {0, 0, 0, 0, 0, 0, .45, .50, .55, .65, .70, 0, .85, .90, .95};
   for (int b = 0; b < 15; b++) {
     CHECK(r.bin_count[b] == bin_count[b]);
-    CHECK_NEAR(r.bin_accuracy[b], bin_acc[b]);
-    CHECK_NEAR(r.bin_confidence[b], bin_conf[b]);
+    CHECK_NEAR(r.bin_accuracy[b], bin_acc[b], 1e-6);
+    CHECK_NEAR(r.bin_confidence[b], bin_conf[b], 1e-6);
   }
   metrics_free(&r);
   CHECK(r.confusion == NULL && r.n == 0);
@@ -132,29 +114,29 @@ static void test_zero_division(void) {
   for (int i = 0; i < 16; i++)
     CHECK(r.confusion[i] == confusion[i]);
   CHECK(r.support[3] == 0 && r.predicted[2] == 0 && r.predicted[3] == 0);
-  CHECK_NEAR(r.precision[0], 0.5);
-  CHECK_NEAR(r.precision[1], 1.0 / 3);
-  CHECK_NEAR(r.precision[2], 0);
-  CHECK_NEAR(r.precision[3], 0);
-  CHECK_NEAR(r.recall[0], 0.5);
-  CHECK_NEAR(r.recall[1], 1);
-  CHECK_NEAR(r.recall[2], 0);
-  CHECK_NEAR(r.recall[3], 0);
-  CHECK_NEAR(r.f1[0], 0.5);
-  CHECK_NEAR(r.f1[1], 0.5);
-  CHECK_NEAR(r.f1[2], 0);
-  CHECK_NEAR(r.f1[3], 0);
-  CHECK_NEAR(r.accuracy, 0.4);
-  CHECK_NEAR(r.balanced_accuracy, 0.5);
-  CHECK_NEAR(r.macro_precision, 5.0 / 24);
-  CHECK_NEAR(r.macro_recall, 0.375);
-  CHECK_NEAR(r.macro_f1, 0.25);
-  CHECK_NEAR(r.weighted_precision, 4.0 / 15);
-  CHECK_NEAR(r.weighted_recall, 0.4);
-  CHECK_NEAR(r.weighted_f1, 0.3);
+  CHECK_NEAR(r.precision[0], 0.5, 1e-6);
+  CHECK_NEAR(r.precision[1], 1.0 / 3, 1e-6);
+  CHECK_NEAR(r.precision[2], 0, 1e-6);
+  CHECK_NEAR(r.precision[3], 0, 1e-6);
+  CHECK_NEAR(r.recall[0], 0.5, 1e-6);
+  CHECK_NEAR(r.recall[1], 1, 1e-6);
+  CHECK_NEAR(r.recall[2], 0, 1e-6);
+  CHECK_NEAR(r.recall[3], 0, 1e-6);
+  CHECK_NEAR(r.f1[0], 0.5, 1e-6);
+  CHECK_NEAR(r.f1[1], 0.5, 1e-6);
+  CHECK_NEAR(r.f1[2], 0, 1e-6);
+  CHECK_NEAR(r.f1[3], 0, 1e-6);
+  CHECK_NEAR(r.accuracy, 0.4, 1e-6);
+  CHECK_NEAR(r.balanced_accuracy, 0.5, 1e-6);
+  CHECK_NEAR(r.macro_precision, 5.0 / 24, 1e-6);
+  CHECK_NEAR(r.macro_recall, 0.375, 1e-6);
+  CHECK_NEAR(r.macro_f1, 0.25, 1e-6);
+  CHECK_NEAR(r.weighted_precision, 4.0 / 15, 1e-6);
+  CHECK_NEAR(r.weighted_recall, 0.4, 1e-6);
+  CHECK_NEAR(r.weighted_f1, 0.3, 1e-6);
   CHECK(r.bin_count[14] == 5);
-  CHECK_NEAR(r.bin_accuracy[14], 0.4);
-  CHECK_NEAR(r.ece, 0.6);
+  CHECK_NEAR(r.bin_accuracy[14], 0.4, 1e-6);
+  CHECK_NEAR(r.ece, 0.6, 1e-6);
   for (int b = 0; b < 14; b++)
     CHECK(r.bin_count[b] == 0);
   metrics_free(&r);
@@ -277,7 +259,7 @@ static void test_json(void) {
     CHECK(strstr(text, "\"balanced_accuracy\": 0.6111111111,"));
     CHECK(strstr(text, "\"macro_f1\": 0.6031746032,"));
     CHECK(strstr(text, "\"weighted_f1\": 0.6,"));
-    CHECK_NEAR(number_after(text, "\"ece\": "), 0.41);
+    CHECK_NEAR(number_after(text, "\"ece\": "), 0.41, 1e-6);
     CHECK(strstr(text, "\"classes\": [\"angry\", \"ha\\\"p\\\\py\", \"sur\\nprise\"]"));
     CHECK(strstr(text, "\"angry\": {\"precision\": 0.5, \"recall\": 0.6666666667, "
                        "\"f1\": 0.5714285714, \"support\": 3}"));
@@ -334,10 +316,5 @@ int main(void) {
   test_invalid_input();
   test_print();
   test_json();
-  if (failures) {
-    fprintf(stderr, "test_metrics: %d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("test_metrics: all checks passed\n");
-  return 0;
+  return check_finish("test_metrics");
 }

@@ -16,28 +16,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "model_file.h"
 #include "nn.h"
-
-static int failures;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                            \
-    }                                                                        \
-  } while (0)
 
 /* rc must be an error whose message contains substr. */
 #define EXPECT_FAIL(rc, err, substr) expect_fail((rc), (err), (substr), __LINE__)
 static void expect_fail(int rc, const char *err, const char *substr, int line) {
   if (rc >= 0) {
-    fprintf(stderr, "%s:%d: expected failure with \"%s\", got success\n", __FILE__, line, substr);
-    failures++;
+    check_fail_at(__FILE__, line, "expected failure with \"%s\", got success", substr);
   } else if (!strstr(err, substr)) {
-    fprintf(stderr, "%s:%d: expected \"%s\" in message: %s\n", __FILE__, line, substr, err);
-    failures++;
+    check_fail_at(__FILE__, line, "expected \"%s\" in message: %s", substr, err);
   }
 }
 
@@ -302,9 +291,9 @@ static void test_forged_fields(void) {
     reseal(buf, size);
     int rc = nn_emo_decode(buf, size, "f.emo", &d, err, sizeof err);
     if (rc >= 0 || !strstr(err, cases[c].expect) || strncmp(err, "f.emo: ", 7) != 0) {
-      fprintf(stderr, "forged case %zu (offset %zu = %" PRIu32 "): expected \"%s\", got %s\n", c,
-              cases[c].off, cases[c].value, cases[c].expect, rc >= 0 ? "success" : err);
-      failures++;
+      check_fail_at(__FILE__, __LINE__,
+                    "forged case %zu (offset %zu = %" PRIu32 "): expected \"%s\", got %s", c,
+                    cases[c].off, cases[c].value, cases[c].expect, rc >= 0 ? "success" : err);
     }
     if (rc >= 0) nn_emo_free(&d);
   }
@@ -382,8 +371,7 @@ static int make_model(nn_model *m, uint64_t seed, int with_state) {
   char err[NN_ERR_LEN];
   memset(m, 0, sizeof *m);
   if (nn_net_create(&m->net, kArch, "test.arch", 3, 2, 1, err, sizeof err) < 0) {
-    fprintf(stderr, "nn_net_create: %s\n", err);
-    failures++;
+    check_fail_at(__FILE__, __LINE__, "nn_net_create: %s", err);
     return -1;
   }
   fill_tensors(m->net, seed);
@@ -402,8 +390,7 @@ static nn_adamw *make_opt(nn_net *net, uint64_t seed) {
   char err[NN_ERR_LEN];
   nn_adamw *opt = NULL;
   if (nn_adamw_create(&opt, net, err, sizeof err) < 0) {
-    fprintf(stderr, "nn_adamw_create: %s\n", err);
-    failures++;
+    check_fail_at(__FILE__, __LINE__, "nn_adamw_create: %s", err);
     return NULL;
   }
   for (int i = 0; i < nn_net_num_tensors(net); i++) {
@@ -495,8 +482,7 @@ static void test_round_trip(const char *dir) {
   CHECK(nn_model_save(path, &a, NULL, err, sizeof err) == 0);
   CHECK(count_temps(dir) == 0);
   if (nn_model_load(path, &b, 2, NULL, err, sizeof err) < 0) {
-    fprintf(stderr, "load: %s\n", err);
-    failures++;
+    check_fail_at(__FILE__, __LINE__, "load: %s", err);
     nn_model_free(&a);
     return;
   }
@@ -787,8 +773,7 @@ static void test_golden(const char *dir) {
     nn_model m, ref;
     nn_adamw *opt = NULL;
     if (nn_model_load(path, &m, 1, &opt, err, sizeof err) < 0) {
-      fprintf(stderr, "golden %s: %s\n", names[g], err);
-      failures++;
+      check_fail_at(__FILE__, __LINE__, "golden %s: %s", names[g], err);
       continue;
     }
     CHECK(make_model(&ref, 100, g) == 0 && same_tensors(m.net, ref.net));
@@ -860,10 +845,5 @@ int main(int argc, char **argv) {
   test_atomic_save(dir);
   test_golden(dir);
   remove_dir(dir);
-  if (failures) {
-    fprintf(stderr, "test_model: %d failures\n", failures);
-    return 1;
-  }
-  printf("test_model: all passed\n");
-  return 0;
+  return check_finish("test_model");
 }

@@ -2,6 +2,7 @@
  * set learned to 100% training accuracy, batch-norm folding, bit-for-bit
  * reproducible training, copying tensors between nets, frozen layers, the
  * optimizer and the learning-rate schedule, forward/temperature contracts. */
+#include "check.h"
 #include "net.h"
 #include "nn.h"
 
@@ -9,18 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    if (!(cond)) {                                \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-      failures++;                                 \
-    }                                             \
-  } while (0)
 
 static uint64_t lcg = 777;
 static float frand(void) { /* uniform in [-1, 1) */
@@ -354,10 +343,5 @@ int main(void) {
   test_schedule();
   test_adamw_formula();
   test_reproducible();
-  if (failures) {
-    printf("%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("all nn tests passed\n");
-  return 0;
+  return check_finish("test_nn");
 }

@@ -1,22 +1,11 @@
 /* test_nn_arch: the architecture parser. Every rejection names FILE:LINE
  * and a reason; the shipped architectures parse with the expected sizes. */
+#include "check.h"
 #include "nn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    if (!(cond)) {                                \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-      failures++;                                 \
-    }                                             \
-  } while (0)
 
 /* text must be rejected with a message containing `want` */
 static void reject(const char *text, int classes, const char *want) {
@@ -134,10 +123,5 @@ int main(void) {
     }
     free(a);
   }
-  if (failures) {
-    printf("%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("all arch tests passed\n");
-  return 0;
+  return check_finish("test_nn_arch");
 }

@@ -3,6 +3,7 @@
  * gradients. Central differences in float: each tensor's analytic and
  * numerical gradients, over a sample of elements, must agree to a relative
  * error (norm of difference / norm of sum) below a threshold. */
+#include "check.h"
 #include "net.h"
 #include "nn.h"
 
@@ -10,18 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);           \
-      printf(__VA_ARGS__);                                  \
-      printf("\n");                                         \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
 
 static uint64_t lcg = 12345;
 static float frand(void) { /* uniform in [-1, 1) */
@@ -162,10 +151,5 @@ int main(void) {
   check_net("maxpool", "input 7 7 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 3\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("dropout", "input 5 5 1\nconv 6 3 1\nrelu\ngap\ndropout 0.5\ndense 8\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
   check_net("dense", "input 4 5 3\ndense 6\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
-  if (failures) {
-    printf("%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("all gradient checks passed\n");
-  return 0;
+  return check_finish("test_nn_grad");
 }

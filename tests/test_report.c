@@ -16,19 +16,10 @@
 #include <SDL_image.h>
 #include <SDL_ttf.h>
 
+#include "check.h"
 #include "font.h"
 #include "metrics.h"
 #include "report.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 static char tmpdir[] = "/tmp/emocam_test_report_XXXXXX";
 
@@ -42,8 +33,7 @@ static const char *out_path(const char *name) {
 static SDL_Surface *load(const char *path) {
   SDL_Surface *s = IMG_Load(path);
   if (!s) {
-    fprintf(stderr, "cannot load %s: %s\n", path, IMG_GetError());
-    failures++;
+    check_fail_at(__FILE__, __LINE__, "cannot load %s: %s", path, IMG_GetError());
     return NULL;
   }
   SDL_Surface *c = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
@@ -94,8 +84,7 @@ static void test_font(void) {
   unsetenv("EMOCAM_FONT_BOLD");
   TTF_Font *f = font_open(14, 0, err, sizeof err);
   if (!f) {
-    fprintf(stderr, "font_open: %s\n", err);
-    failures++;
+    check_fail_at(__FILE__, __LINE__, "font_open: %s", err);
     return;
   }
   TTF_Font *b = font_open(14, 1, err, sizeof err);
@@ -530,10 +519,5 @@ int main(void) {
     printf("PNGs kept in %s\n", tmpdir);
   else
     remove_tree(tmpdir);
-  if (failures) {
-    fprintf(stderr, "test_report: %d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("test_report: all checks passed\n");
-  return 0;
+  return check_finish("test_report");
 }

@@ -7,21 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "smoothing.h"
 
 #define K 7
-static int failures;
-
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fputc('\n', stderr);                                  \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
-
 /* probs with `top` at p and the rest shared equally. */
 static void one_hot(float *probs, int top, float p) {
   for (int i = 0; i < K; i++) probs[i] = (1.0f - p) / (K - 1);
@@ -182,10 +171,5 @@ int main(void) {
   test_unsure_leader();
   test_off_is_raw();
   test_ema_math();
-  if (failures) {
-    fprintf(stderr, "test_smoothing: %d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_smoothing: ok\n");
-  return 0;
+  return check_finish("test_smoothing");
 }

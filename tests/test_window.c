@@ -13,24 +13,13 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "check.h"
 #include "font.h"
-#include "nn.h"
 #include "overlay.h"
+#include "test_support.h"
 #include "window.h"
 
-#define K 7
-static const char *names[K] = {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"};
-static int failures;
-
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fputc('\n', stderr);                                  \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
+#define K TEST_CLASSES
 
 typedef struct {
   int w, h;
@@ -62,13 +51,7 @@ static int bar_length(const pixels *px, SDL_Rect track, Uint32 colour) {
 /* A 7-class model from a tiny random architecture: enough to give each frame
  * its own probabilities, the way the live path computes them. */
 static nn_net *tiny_net(void) {
-  char err[NN_ERR_LEN];
-  nn_net *net = NULL;
-  const char *arch = "input 48 48 1\nconv 6 3 2\nrelu\nconv 8 3 2\nrelu\ngap\ndense classes\nsoftmax\n";
-  if (nn_net_create(&net, arch, "tiny.arch", K, 1, 7, err, sizeof err) != 0) {
-    fprintf(stderr, "FAIL: nn_net_create: %s\n", err);
-    exit(1);
-  }
+  nn_net *net = test_tiny_net(TEST_ARCH_TWO_CONV, 7);
   /* Sharpen the random output so the classes differ visibly. */
   nn_net_set_temperature(net, 0.3f);
   return net;
@@ -92,7 +75,7 @@ static void check_frame(window *win, overlay *ov, nn_net *net, const capture_fra
   int ow, oh;
   window_draw_video(win, mirror, &video, &ow, &oh);
   overlay_view v = {.num_classes = K,
-                    .class_names = names,
+                    .class_names = test_class_names,
                     .probs = probs,
                     .label = top,
                     .show_crop = 1,
@@ -108,12 +91,12 @@ static void check_frame(window *win, overlay *ov, nn_net *net, const capture_fra
     int len = bar_length(px, track, i == top ? OVERLAY_TOP_RGB : OVERLAY_BAR_RGB);
     float want = probs[i] * track.w;
     CHECK(fabsf((float)len - want) <= 2.0f, "frame %lld class %s: bar %d px, p %.3f -> %.1f px",
-          (long long)f->seq, names[i], len, probs[i], want);
+          (long long)f->seq, test_class_names[i], len, probs[i], want);
     /* Nothing of the bar colour beyond its length. */
     int y = track.y + track.h / 2, stray = 0;
     for (int xx = track.x + len + 1; xx < track.x + track.w; xx++)
       stray += at(px, xx, y) == (i == top ? OVERLAY_TOP_RGB : OVERLAY_BAR_RGB);
-    CHECK(stray == 0, "class %s: %d bar pixels past the end", names[i], stray);
+    CHECK(stray == 0, "class %s: %d bar pixels past the end", test_class_names[i], stray);
   }
 
   /* Label: bright text pixels inside the label box, none of them beyond the
@@ -125,7 +108,8 @@ static void check_frame(window *win, overlay *ov, nn_net *net, const capture_fra
       Uint32 c = at(px, xx, yy);
       bright += ((c >> 16) & 255) > 200 && ((c >> 8) & 255) > 200 && (c & 255) > 200;
     }
-  CHECK(bright > 150, "label '%s': only %d text pixels in the label box", names[top], bright);
+  CHECK(bright > 150, "label '%s': only %d text pixels in the label box", test_class_names[top],
+        bright);
 
   /* Crop outline: computed here independently from the frame geometry. */
   double sx = (double)video.w / f->width, sy = (double)video.h / f->height;
@@ -254,10 +238,6 @@ int main(void) {
   capture_close(src);
   overlay_destroy(ov);
   window_close(win);
-  if (failures) {
-    fprintf(stderr, "test_window: %d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_window: ok (%d frames checked)\n", checked + 1);
-  return 0;
+  printf("test_window: %d frames checked\n", checked + 1);
+  return check_finish("test_window");
 }

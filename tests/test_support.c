@@ -1,0 +1,30 @@
+/* test_support: the tiny models of the live-path tests (see test_support.h). */
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *const test_class_names[TEST_CLASSES] = {"angry",   "disgust", "fear",    "happy",
+                                                    "neutral", "sad",     "surprise"};
+
+nn_net *test_tiny_net(const char *arch, uint64_t seed) {
+  char err[NN_ERR_LEN];
+  nn_net *net = NULL;
+  if (nn_net_create(&net, arch, "tiny.arch", TEST_CLASSES, 1, seed, err, sizeof err) != 0) {
+    fprintf(stderr, "FAIL: nn_net_create: %s\n", err);
+    exit(1);
+  }
+  return net;
+}
+
+void test_save_tiny_model(const char *path, const char *arch, uint64_t seed) {
+  char err[NN_ERR_LEN];
+  /* nn_model's fields are not const, but nn_model_save only reads them. */
+  nn_model m = {test_tiny_net(arch, seed), TEST_CLASSES, (char **)test_class_names,
+                "colour=grey crop=center crop_scale=1 resize=area range=0,1", 0, NULL};
+  if (nn_model_save(path, &m, NULL, err, sizeof err) != 0) {
+    fprintf(stderr, "FAIL: nn_model_save: %s\n", err);
+    exit(1);
+  }
+  nn_net_destroy(m.net);
+}
