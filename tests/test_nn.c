@@ -1,6 +1,8 @@
 /* test_nn: behaviour of the nn library beyond gradients: a tiny synthetic
  * set learned to 100% training accuracy, batch-norm folding, bit-for-bit
- * reproducible training, copying tensors between nets, frozen layers, the
+ * reproducible training (the same for any thread count), batch gradients
+ * equal to the mean of per-sample ones, copying tensors between nets, frozen
+ * layers, the
  * optimizer and the learning-rate schedule, forward/temperature contracts. */
 #include "check.h"
 #include "net.h"
@@ -201,7 +203,56 @@ static void test_reproducible(void) {
   CHECK(memcmp(a, c, sizeof(float) * n) != 0, "different seeds give the same parameters");
   float *d = train_run(2, 5, 6, &n), *e = train_run(2, 5, 6, &n);
   CHECK(memcmp(d, e, sizeof(float) * n) == 0, "two 2-thread runs differ");
+  /* work is cut into chunks fixed by the batch, summed in a fixed order */
+  CHECK(memcmp(a, d, sizeof(float) * n) == 0, "1-thread and 2-thread runs differ");
   free(a), free(b), free(c), free(d), free(e);
+}
+
+/* Without batch norm the samples of a batch are independent, so the batch's
+ * parameter gradients (of the mean loss) are the mean of the per-sample
+ * ones and its input gradient is each sample's divided by n. With a batch
+ * of 45, conv cuts the 16x16 layer into chunks of 3 one-sample GEMMs (the
+ * chunk's gradient accumulates over them) and lets several samples share one
+ * GEMM on the 8x8 and 4x4 planes (the last group partial); 3x3 stride 1
+ * (flipped-kernel dx), stride 2, 1x1 and a 1-channel input take every
+ * input-gradient path. */
+static void test_batch_vs_samples(void) {
+  enum { N = 45, SZ = 16 * 16 };
+  const char *arch = "input 16 16 1\nconv 8 3 1\nrelu\nconv 12 3 2\nrelu\nconv 10 3 1\n"
+                     "conv 9 1 1\nrelu\nconv 6 3 2\ngap\ndense classes\nsoftmax\n";
+  nn_net *net = make(arch, 3, N, 11);
+  float *x = malloc(sizeof(float) * N * SZ), *gin = malloc(sizeof(float) * N * SZ);
+  int labels[N];
+  for (int i = 0; i < N * SZ; i++) x[i] = frand();
+  for (int i = 0; i < N; i++) labels[i] = i % 3;
+  size_t np = nn_net_param_count(net);
+  double *mean = calloc(np, sizeof(double));
+  float *batch = malloc(sizeof(float) * np);
+  nn_net_train_batch(net, x, labels, N, NULL, NULL);
+  memcpy(batch, net->grads, sizeof(float) * np);
+  memcpy(gin, nn_net_input_grad(net), sizeof(float) * N * SZ);
+  double worst_in = 0.0, scale_in = 0.0;
+  for (int s = 0; s < N; s++) {
+    nn_net_train_batch(net, x + s * SZ, labels + s, 1, NULL, NULL);
+    for (size_t k = 0; k < np; k++) mean[k] += net->grads[k] / (double)N;
+    const float *g = nn_net_input_grad(net);
+    for (int i = 0; i < SZ; i++) {
+      worst_in = fmax(worst_in, fabs(gin[s * SZ + i] - g[i] / (double)N));
+      scale_in = fmax(scale_in, fabs(g[i] / (double)N));
+    }
+  }
+  double worst = 0.0, scale = 0.0;
+  for (size_t k = 0; k < np; k++) {
+    worst = fmax(worst, fabs(batch[k] - mean[k]));
+    scale = fmax(scale, fabs(mean[k]));
+  }
+  CHECK(scale > 1e-4 && scale_in > 1e-6, "gradients vanished (%g, %g)", scale, scale_in);
+  CHECK(worst < 1e-4 * scale, "batch and per-sample parameter gradients differ by %g (max %g)",
+        worst, scale);
+  CHECK(worst_in < 1e-4 * scale_in, "batch and per-sample input gradients differ by %g (max %g)",
+        worst_in, scale_in);
+  free(x), free(gin), free(mean), free(batch);
+  nn_net_destroy(net);
 }
 
 static void test_copy_matching(void) {
@@ -343,5 +394,6 @@ int main(void) {
   test_schedule();
   test_adamw_formula();
   test_reproducible();
+  test_batch_vs_samples();
   return check_finish("test_nn");
 }

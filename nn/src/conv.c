@@ -1,8 +1,11 @@
 /* conv: K x K convolution, zero padding K/2, with bias, as im2col + SGEMM.
- * Per sample: y[OC, OH*OW] = W[OC, C*K*K] x col[C*K*K, OH*OW] + b, where
- * col = im2col(x); a 1x1 stride-1 conv uses x itself as col. Batches are split
- * by sample across nn's threads (each with its own col scratch and gradient
- * accumulator); a single sample is split by output channel instead. */
+ * y[OC, nb*OH*OW] = W[OC, C*K*K] x col[C*K*K, nb*OH*OW] + b for nb samples
+ * side by side, col = im2col(x) (a 1x1 stride-1 conv of one sample uses x
+ * itself). nb grows as planes shrink so that every GEMM is wide. A batch is
+ * cut into fixed chunks of samples that nn's threads take dynamically; each
+ * chunk writes its weight gradient into its own slot and the slots are
+ * summed in chunk order, so results do not depend on the thread count. A
+ * single sample is split by output rows instead. */
 #include "layer.h"
 #include "threads.h"
 #include "vec.h"
@@ -11,8 +14,6 @@
 #include <string.h>
 
 static int is_pointwise(const layer *l) { return l->a.k == 1 && l->a.s == 1; }
-
-
 
 /* First and one-past-last output x whose input column ox*S - pad + kx lies
  * inside [0, W). */
@@ -26,7 +27,8 @@ static void valid_range(int W, int OW, int S, int pad, int kx, int *lo, int *hi)
 }
 
 /* col[(c*K + ky)*K + kx][oy*OW + ox] = x[c][oy*S - pad + ky][ox*S - pad + kx],
- * 0 outside the image; output rows [oy0, oy1) only. x: [C, H, W] */
+ * 0 outside the image; output rows [oy0, oy1) only. x: [C, H, W]; the rows of
+ * col are ld floats apart (ld >= OH*OW: other samples sit side by side). */
 typedef struct {
   int C, H, W, K, S, pad, OH, OW;
 } geom;
@@ -35,12 +37,51 @@ static geom fwd_geom(const layer *l) {
   return (geom){l->a.c, l->a.h, l->a.w, l->a.k, l->a.s, l->pad, l->a.oh, l->a.ow};
 }
 
-static void im2col_g(float *col, const float *x, geom g, int oy0, int oy1) {
+/* Stride 1 with OW == W (odd K, pad K/2): the rows of tap (c, ky, kx) that
+ * fall inside the image are one shifted run of the input plane, copied at
+ * once; the K/2 columns that wrapped around from the neighbouring rows (or
+ * lay before/after the plane) are then zeroed. One copy per tap instead of
+ * one per output row matters for small planes (6x6, 12x12). */
+static void im2col_s1(float *col, size_t ld, const float *x, geom g, int oy0, int oy1) {
+  int H = g.H, W = g.W, K = g.K, pad = g.pad;
+  long plane = (long)H * W;
+  for (int c = 0; c < g.C; c++) {
+    const float *xc = x + (size_t)c * plane;
+    for (int ky = 0; ky < K; ky++) {
+      /* output rows whose input row oy - pad + ky is inside [0, H) */
+      int ya = pad - ky > oy0 ? pad - ky : oy0, yb = H + pad - ky < oy1 ? H + pad - ky : oy1;
+      if (yb < ya) yb = ya;
+      for (int kx = 0; kx < K; kx++) {
+        float *row = col + (size_t)((c * K + ky) * K + kx) * ld;
+        if (ya > oy0) memset(row + (size_t)oy0 * W, 0, sizeof(float) * (size_t)(ya - oy0) * W);
+        if (yb < oy1) memset(row + (size_t)yb * W, 0, sizeof(float) * (size_t)(oy1 - yb) * W);
+        if (yb == ya) continue;
+        long s0 = (long)(ya - pad + ky) * W + kx - pad, len = (long)(yb - ya) * W;
+        long a = s0 < 0 ? -s0 : 0, b = s0 + len > plane ? s0 + len - plane : 0;
+        float *d = row + (size_t)ya * W;
+        if (len - a - b > 0) memcpy(d + a, xc + s0 + a, sizeof(float) * (size_t)(len - a - b));
+        int lo, hi; /* valid output columns */
+        valid_range(W, W, 1, pad, kx, &lo, &hi);
+        for (int oy = 0; oy < yb - ya; oy++) {
+          float *r = d + (size_t)oy * W;
+          for (int ox = 0; ox < lo; ox++) r[ox] = 0.0f;
+          for (int ox = hi; ox < W; ox++) r[ox] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+static void im2col_g(float *col, size_t ld, const float *x, geom g, int oy0, int oy1) {
   int C = g.C, H = g.H, W = g.W, K = g.K, S = g.S, pad = g.pad, OH = g.OH, OW = g.OW;
+  if (S == 1 && OW == W && OH == H && 2 * pad == K - 1) {
+    im2col_s1(col, ld, x, g, oy0, oy1);
+    return;
+  }
   for (int c = 0; c < C; c++)
     for (int ky = 0; ky < K; ky++)
       for (int kx = 0; kx < K; kx++) {
-        float *row = col + (size_t)((c * K + ky) * K + kx) * OH * OW;
+        float *row = col + (size_t)((c * K + ky) * K + kx) * ld;
         int lo, hi;
         valid_range(W, OW, S, pad, kx, &lo, &hi);
         for (int oy = oy0; oy < oy1; oy++) {
@@ -64,20 +105,17 @@ static void im2col_g(float *col, const float *x, geom g, int oy0, int oy1) {
       }
 }
 
-static void im2col(float *col, const float *x, const layer *l, int oy0, int oy1) {
-  im2col_g(col, x, fwd_geom(l), oy0, oy1);
-}
-
 /* The adjoint of im2col: dx = 0, then dx[c][iy][ix] += col[...] for every
- * column entry that im2col read from (c, iy, ix). dx: [C, H, W] */
-static void col2im(float *dx, const float *col, const layer *l) {
+ * column entry that im2col read from (c, iy, ix). dx: [C, H, W]; col rows
+ * ld floats apart. */
+static void col2im(float *dx, const float *col, size_t ld, const layer *l) {
   int C = l->a.c, H = l->a.h, W = l->a.w, K = l->a.k, S = l->a.s, pad = l->pad;
   int OH = l->a.oh, OW = l->a.ow;
   memset(dx, 0, sizeof(float) * C * H * W);
   for (int c = 0; c < C; c++)
     for (int ky = 0; ky < K; ky++)
       for (int kx = 0; kx < K; kx++) {
-        const float *row = col + (size_t)((c * K + ky) * K + kx) * OH * OW;
+        const float *row = col + (size_t)((c * K + ky) * K + kx) * ld;
         int lo, hi;
         valid_range(W, OW, S, pad, kx, &lo, &hi);
         for (int oy = 0; oy < OH; oy++) {
@@ -94,17 +132,72 @@ static void col2im(float *dx, const float *col, const layer *l) {
       }
 }
 
-/* y[o] += b[o] over each row, then max(y, 0) when relu: rows [o0, o1) */
-static void bias_act(float *y, const float *b, int o0, int o1, int HW, int relu) {
-  for (int o = o0; o < o1; o++) vec_affine(y + (size_t)o * HW, y + (size_t)o * HW, 1.0f, b[o], HW, relu);
+/* dst[r][i*HW + p] = src[i][r][p] for nb samples of rows x HW: samples side by
+ * side, and its inverse (scatter) */
+static void gather(float *dst, const float *src, int rows, int HW, int nb) {
+  for (int i = 0; i < nb; i++)
+    for (int r = 0; r < rows; r++)
+      memcpy(dst + (size_t)r * nb * HW + (size_t)i * HW, src + ((size_t)i * rows + r) * HW,
+             sizeof(float) * HW);
 }
 
-/* out rows [o0, o1) of one sample from its column matrix */
-static void forward_rows(const layer *l, float *out, const float *col, int o0, int o1) {
-  int HW = l->a.oh * l->a.ow, CKK = l->a.c * l->a.k * l->a.k;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o1 - o0, HW, CKK, 1.0f,
-              l->w + (size_t)o0 * CKK, CKK, col, HW, 0.0f, out + (size_t)o0 * HW, HW);
-  bias_act(out, l->b, o0, o1, HW, l->fuse_relu);
+static void scatter(float *dst, const float *src, int rows, int HW, int nb) {
+  for (int i = 0; i < nb; i++)
+    for (int r = 0; r < rows; r++)
+      memcpy(dst + ((size_t)i * rows + r) * HW, src + (size_t)r * nb * HW + (size_t)i * HW,
+             sizeof(float) * HW);
+}
+
+/* The flipped-kernel dx (im2col of dy, then one GEMM with K = OC*K*K)
+ * beats GEMM-then-col2im (K = OC, then a scattered sum) for stride-1 3x3+
+ * convs with enough input channels; the im2col of a 1-channel input's
+ * gradient would cost more than it saves. */
+static int wflip_pays(const layer *l) { return l->a.s == 1 && l->a.k > 1 && l->a.c >= 8; }
+
+/* Samples per GEMM: a power of two (<= 16) making it at least 256 columns
+ * wide; late layers' 6x6 planes alone make GEMMs too narrow to keep the
+ * kernel busy and reload the whole weight (gradient) matrix per sample. */
+static int gemm_samples(const layer *l) {
+  int hw = l->a.oh * l->a.ow, nb = 1;
+  while (nb < 16 && nb * hw < 256) nb *= 2;
+  return nb;
+}
+
+/* At most this many chunks per batch: enough pieces for the threads to
+ * balance their load, few enough weight-gradient slots to sum. */
+#define MAX_CHUNKS 16
+
+/* Samples per chunk of a batch of n: a multiple of gemm_samples. */
+static int chunk_samples(const layer *l, int n) {
+  int nb = gemm_samples(l), groups = (n + nb - 1) / nb;
+  return nb * ((groups + MAX_CHUNKS - 1) / MAX_CHUNKS);
+}
+
+/* rows of the two scratch matrices, each rows x nb*OH*OW: A holds columns
+ * (im2col of x or of dy, gathered x, or dcol), B gathered dy, the outputs of
+ * several samples or their dx */
+static int rows_a(const layer *l) {
+  int KK = l->a.k * l->a.k, r = is_pointwise(l) ? (gemm_samples(l) > 1 ? l->a.c : 0) : l->a.c * KK;
+  if (wflip_pays(l) && l->a.oc * KK > r) r = l->a.oc * KK;
+  return r;
+}
+
+static int rows_b(const layer *l) {
+  return gemm_samples(l) > 1 ? (l->a.oc > l->a.c ? l->a.oc : l->a.c) : 0;
+}
+
+size_t conv_col_size(const layer *l) {
+  size_t cols = (size_t)gemm_samples(l) * l->a.oh * l->a.ow;
+  return (size_t)(rows_a(l) + rows_b(l)) * cols;
+}
+
+size_t conv_wflip_size(const layer *l) {
+  return wflip_pays(l) ? (size_t)l->a.oc * l->a.c * l->a.k * l->a.k : 0;
+}
+
+size_t conv_slots_size(const layer *l, int max_batch) {
+  int cs = chunk_samples(l, max_batch), chunks = (max_batch + cs - 1) / cs;
+  return (size_t)chunks * ((size_t)l->a.oc * l->a.c * l->a.k * l->a.k + l->a.oc);
 }
 
 typedef struct {
@@ -113,36 +206,58 @@ typedef struct {
   const float *in, *dout;
   const layer_ws *ws;
   const float *wflip; /* [C, OC, K, K] flipped kernel for the stride-1 dx, or NULL */
-  int param_grads;
+  int n, chunk, param_grads; /* chunk: samples per chunk */
 } job;
 
-static void fwd_samples(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
-  const layer *l = j->l;
-  long isz = layer_in_size(l), osz = layer_out_size(l);
-  for (int s = begin; s < end; s++) {
-    const float *x = j->in + s * isz;
-    const float *col = x;
-    if (!is_pointwise(l)) {
-      im2col(j->ws->col[part], x, l, 0, l->a.oh);
-      col = j->ws->col[part];
-    }
-    forward_rows(l, j->out + s * osz, col, 0, l->a.oc);
+/* The columns of samples [s0, s0 + nb) side by side in A (or x itself for a
+ * single sample of a 1x1 conv). */
+static const float *columns(const layer *l, float *A, const float *in, int s0, int nb) {
+  long isz = layer_in_size(l);
+  int HW = l->a.oh * l->a.ow;
+  const float *x = in + s0 * isz;
+  if (is_pointwise(l)) {
+    if (nb == 1) return x;
+    gather(A, x, l->a.c, HW, nb);
+    return A;
   }
+  for (int i = 0; i < nb; i++) im2col_g(A + (size_t)i * HW, (size_t)nb * HW, x + i * isz, fwd_geom(l), 0, l->a.oh);
+  return A;
+}
+
+/* y = W x + b for samples [s0, s0 + nb) */
+static void fwd_group(const job *j, float *A, float *B, int s0, int nb) {
+  const layer *l = j->l;
+  int OC = l->a.oc, HW = l->a.oh * l->a.ow, CKK = l->a.c * l->a.k * l->a.k, ld = nb * HW;
+  long osz = layer_out_size(l);
+  const float *cols = columns(l, A, j->in, s0, nb);
+  float *y = nb == 1 ? j->out + s0 * osz : B;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, ld, CKK, 1.0f, l->w, CKK, cols, ld,
+              0.0f, y, ld);
+  for (int i = 0; i < nb; i++)
+    for (int o = 0; o < OC; o++)
+      vec_affine(j->out + (s0 + i) * osz + (size_t)o * HW, y + (size_t)o * ld + (size_t)i * HW,
+                 1.0f, l->b[o], HW, l->fuse_relu);
+}
+
+static void fwd_chunk(void *ctx, int worker, int chunk, int end) {
+  const job *j = ctx;
+  (void)end;
+  int nb = gemm_samples(j->l), s1 = (chunk + 1) * j->chunk < j->n ? (chunk + 1) * j->chunk : j->n;
+  float *A = j->ws->col[worker], *B = A + (size_t)rows_a(j->l) * nb * j->l->a.oh * j->l->a.ow;
+  for (int s = chunk * j->chunk; s < s1; s += nb) fwd_group(j, A, B, s, s1 - s < nb ? s1 - s : nb);
 }
 
 /* Single-sample split by output rows: each part builds the columns of its
  * rows [oy0, oy1) and multiplies them, so no part packs another's data and
  * one synchronisation covers the layer. */
-static void fwd_row_block(void *ctx, int part, int oy0, int oy1) {
+static void fwd_row_block(void *ctx, int worker, int oy0, int oy1) {
   const job *j = ctx;
   const layer *l = j->l;
-  (void)part;
   int OC = l->a.oc, OW = l->a.ow, HW = l->a.oh * OW, CKK = l->a.c * l->a.k * l->a.k;
   const float *col = j->in;
   if (!is_pointwise(l)) {
-    im2col(j->ws->col[0], j->in, l, oy0, oy1);
-    col = j->ws->col[0];
+    im2col_g(j->ws->col[worker], (size_t)HW, j->in, fwd_geom(l), oy0, oy1);
+    col = j->ws->col[worker];
   }
   int c0 = oy0 * OW, nc = (oy1 - oy0) * OW;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nc, CKK, 1.0f, l->w, CKK, col + c0,
@@ -154,87 +269,97 @@ static void fwd_row_block(void *ctx, int part, int oy0, int oy1) {
 }
 
 void conv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws) {
-  job j = {.l = l, .out = out, .in = in, .ws = ws};
+  job j = {.l = l, .out = out, .in = in, .ws = ws, .n = n, .chunk = chunk_samples(l, n)};
   double flops = 2.0 * l->a.oc * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow;
   int threads = par_parts(1 << 20, flops * n);
   if (threads > ws->threads) threads = ws->threads;
-  if (n >= threads) {
-    par_for(n, threads, fwd_samples, &j);
+  if (n > 1 || threads == 1) {
+    par_each((n + j.chunk - 1) / j.chunk, threads, fwd_chunk, &j);
     return;
   }
+  par_for(l->a.oh, threads, fwd_row_block, &j);
+}
+
+/* Samples [s0, s0 + nb): slot (= dW, db of the chunk) += dy x col^T, sum(dy);
+ * dx = Wf x im2col(dy) (stride 1), or col2im(W^T x dy). */
+static void bwd_group(const job *j, float *A, float *B, float *slot, int first, int s0, int nb) {
+  const layer *l = j->l;
+  int OC = l->a.oc, C = l->a.c, HW = l->a.oh * l->a.ow, KK = l->a.k * l->a.k, CKK = C * KK;
+  int ld = nb * HW;
   long isz = layer_in_size(l), osz = layer_out_size(l);
-  for (int s = 0; s < n; s++) {
-    j.in = in + s * isz;
-    j.out = out + s * osz;
-    par_for(l->a.oh, threads, fwd_row_block, &j);
+  const float *dy = j->dout + s0 * osz;
+  if (nb > 1) {
+    gather(B, dy, OC, HW, nb);
+    dy = B;
+  }
+  if (j->param_grads) {
+    const float *cols = columns(l, A, j->in, s0, nb);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, ld, 1.0f, dy, ld, cols, ld,
+                first ? 0.0f : 1.0f, slot, CKK);
+    float *db = slot + (size_t)OC * CKK;
+    for (int o = 0; o < OC; o++) db[o] = (first ? 0.0f : db[o]) + vec_sum(dy + (size_t)o * ld, ld);
+  }
+  if (!j->din) return;
+  float *dx = j->din + s0 * isz;
+  if (j->wflip) {
+    /* stride 1: dx = dy correlated with the flipped, transposed kernel,
+     * dx[C, HW] = Wf[C, OC*K*K] x im2col(dy); dy (in B) is no longer needed */
+    geom g = {OC, l->a.oh, l->a.ow, l->a.k, 1, l->pad, l->a.h, l->a.w};
+    for (int i = 0; i < nb; i++)
+      im2col_g(A + (size_t)i * HW, (size_t)ld, j->dout + (s0 + i) * osz, g, 0, l->a.h);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, ld, OC * KK, 1.0f, j->wflip,
+                OC * KK, A, ld, 0.0f, nb > 1 ? B : dx, ld);
+    if (nb > 1) scatter(dx, B, C, HW, nb);
+  } else if (is_pointwise(l)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, ld, OC, 1.0f, l->w, C, dy, ld, 0.0f,
+                nb > 1 ? A : dx, ld);
+    if (nb > 1) scatter(dx, A, C, HW, nb);
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, ld, OC, 1.0f, l->w, CKK, dy, ld,
+                0.0f, A, ld);
+    for (int i = 0; i < nb; i++) col2im(dx + i * isz, A + (size_t)i * HW, (size_t)ld, l);
   }
 }
 
-/* Per sample: dW += dy x col^T; db += sum(dy); dcol = W^T x dy; dx = col2im(dcol).
- * Part 0 accumulates into the net's gradients, other parts into their own
- * accumulators, summed afterwards in part order so results repeat. */
-static void bwd_samples(void *ctx, int part, int begin, int end) {
+static void bwd_chunk(void *ctx, int worker, int chunk, int end) {
   const job *j = ctx;
   const layer *l = j->l;
-  int OC = l->a.oc, HW = l->a.oh * l->a.ow, CKK = l->a.c * l->a.k * l->a.k;
-  long isz = layer_in_size(l), osz = layer_out_size(l);
-  size_t wcount = (size_t)OC * CKK;
-  float *dw = part == 0 ? l->dw : j->ws->gacc[part];
-  float *db = part == 0 ? l->db : j->ws->gacc[part] + wcount;
-  float *col = j->ws->col[part];
-  for (int s = begin; s < end; s++) {
-    const float *x = j->in + s * isz, *dy = j->dout + s * osz;
-    if (j->param_grads) {
-      const float *cols = x;
-      if (!is_pointwise(l)) {
-        im2col(col, x, l, 0, l->a.oh);
-        cols = col;
-      }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, HW, 1.0f, dy, HW, cols, HW,
-                  1.0f, dw, CKK);
-      for (int o = 0; o < OC; o++) db[o] += vec_sum(dy + (size_t)o * HW, HW);
-    }
-    if (!j->din) continue;
-    float *dx = j->din + s * isz;
-    if (j->wflip) {
-      /* stride 1: dx = dy correlated with the flipped, transposed kernel,
-       * dx[C, HW] = Wf[C, OC*K*K] x im2col(dy) */
-      geom g = {OC, l->a.oh, l->a.ow, l->a.k, 1, l->pad, l->a.h, l->a.w};
-      im2col_g(col, dy, g, 0, l->a.h);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->a.c, HW, OC * l->a.k * l->a.k,
-                  1.0f, j->wflip, OC * l->a.k * l->a.k, col, HW, 0.0f, dx, HW);
-    } else if (is_pointwise(l)) {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, HW, OC, 1.0f, l->w, CKK, dy, HW,
-                  0.0f, dx, HW);
-    } else {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, HW, OC, 1.0f, l->w, CKK, dy, HW,
-                  0.0f, col, HW);
-      col2im(dx, col, l);
-    }
-  }
+  (void)end;
+  int nb = gemm_samples(l), s0 = chunk * j->chunk;
+  int s1 = s0 + j->chunk < j->n ? s0 + j->chunk : j->n;
+  size_t acc = (size_t)l->a.oc * l->a.c * l->a.k * l->a.k + l->a.oc;
+  float *A = j->ws->col[worker], *B = A + (size_t)rows_a(l) * nb * l->a.oh * l->a.ow;
+  float *slot = j->ws->slots + (size_t)chunk * acc;
+  for (int s = s0; s < s1; s += nb) bwd_group(j, A, B, slot, s == s0, s, s1 - s < nb ? s1 - s : nb);
 }
 
-/* The flipped-kernel dx (im2col of dy, then one GEMM with K = OC*K*K)
- * beats GEMM-then-col2im (K = OC, then a scattered sum) for stride-1 3x3+
- * convs with enough input channels; the im2col of a 1-channel input's
- * gradient would cost more than it saves. */
-static int wflip_pays(const layer *l) { return l->a.s == 1 && l->a.k > 1 && l->a.c >= 8; }
+typedef struct {
+  float *dw, *db;
+  const float *slots;
+  size_t wcount, acc;
+  int chunks;
+} sum_job;
 
-size_t conv_col_size(const layer *l) {
-  if (is_pointwise(l)) return 0;
-  int rows = l->a.c;
-  if (wflip_pays(l) && l->a.oc > rows) rows = l->a.oc; /* im2col of dy */
-  return (size_t)rows * l->a.k * l->a.k * l->a.oh * l->a.ow;
+/* dW[i] += sum of the chunks' slots[c][i], c in order */
+static void sum_slots(void *ctx, int worker, int begin, int end) {
+  const sum_job *j = ctx;
+  (void)worker;
+  for (int i = begin; i < end; i++) {
+    float g = j->slots[i];
+    for (int c = 1; c < j->chunks; c++) g += j->slots[(size_t)c * j->acc + i];
+    if ((size_t)i < j->wcount) j->dw[i] += g;
+    else j->db[(size_t)i - j->wcount] += g;
+  }
 }
 
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                    int param_grads, const layer_ws *ws) {
-  job j = {.l = l, .din = din, .in = in, .dout = dout, .ws = ws, .param_grads = param_grads};
+  job j = {.l = l, .din = din, .in = in, .dout = dout, .ws = ws, .n = n,
+           .chunk = chunk_samples(l, n), .param_grads = param_grads};
   if (din && wflip_pays(l)) {
-    /* Wf[c][o][ky][kx] = W[o][c][K-1-ky][K-1-kx], in gacc[0], which part 0
-     * does not use (it accumulates straight into the net's gradients) */
+    /* Wf[c][o][ky][kx] = W[o][c][K-1-ky][K-1-kx] */
     int C = l->a.c, OC = l->a.oc, K = l->a.k, KK = K * K;
-    float *wf = ws->gacc[0];
+    float *wf = ws->wflip;
     for (int c = 0; c < C; c++)
       for (int o = 0; o < OC; o++)
         for (int t = 0; t < KK; t++)
@@ -242,17 +367,12 @@ void conv_backward(const layer *l, float *din, const float *dout, const float *i
     j.wflip = wf;
   }
   double flops = 4.0 * l->a.oc * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
-  int parts = par_parts(n, flops);
-  if (parts > ws->threads) parts = ws->threads;
-  size_t acc = (size_t)l->a.oc * l->a.c * l->a.k * l->a.k + l->a.oc;
-  if (param_grads)
-    for (int p = 1; p < parts; p++) memset(ws->gacc[p], 0, sizeof(float) * acc);
-  par_for(n, parts, bwd_samples, &j);
+  int chunks = (n + j.chunk - 1) / j.chunk, threads = par_parts(chunks, flops);
+  if (threads > ws->threads) threads = ws->threads;
+  par_each(chunks, threads, bwd_chunk, &j);
   if (!param_grads) return;
-  size_t wcount = acc - l->a.oc;
-  for (int p = 1; p < parts; p++) {
-    const float *g = ws->gacc[p];
-    for (size_t i = 0; i < wcount; i++) l->dw[i] += g[i];
-    for (int o = 0; o < l->a.oc; o++) l->db[o] += g[wcount + o];
-  }
+  size_t wcount = (size_t)l->a.oc * l->a.c * l->a.k * l->a.k;
+  sum_job sj = {l->dw, l->db, ws->slots, wcount, wcount + l->a.oc, chunks};
+  int count = (int)sj.acc;
+  par_for(count, par_parts(count, (double)count * chunks), sum_slots, &sj);
 }

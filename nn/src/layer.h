@@ -33,15 +33,20 @@ typedef struct {
 typedef struct {
   int threads;     /* slices below */
   float **col;     /* [threads] im2col/col2im matrices, dwconv planes: col_size floats each */
-  float **gacc;    /* [threads] private gradient accumulators, gacc_size floats each */
-  size_t col_size, gacc_size;
+  size_t col_size;
+  float *wflip;    /* conv backward: the flipped kernel, wflip_size floats */
+  size_t wflip_size;
+  float *slots;    /* training: conv weight gradients per chunk of samples; borrowed
+                      from the net's training buffers, NULL before the first one */
 } layer_ws;
 
 static inline long layer_in_size(const layer *l) { return (long)l->a.c * l->a.h * l->a.w; }
 static inline long layer_out_size(const layer *l) { return (long)l->a.oc * l->a.oh * l->a.ow; }
 
 /* conv.c: y = W * im2col(x) + b; 1x1 stride-1 convs skip im2col */
-size_t conv_col_size(const layer *l);  /* floats of im2col scratch per thread */
+size_t conv_col_size(const layer *l);   /* floats of im2col scratch per thread */
+size_t conv_wflip_size(const layer *l); /* floats of the flipped kernel */
+size_t conv_slots_size(const layer *l, int max_batch); /* floats of gradient slots */
 void conv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws);
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                    int param_grads, const layer_ws *ws);

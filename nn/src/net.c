@@ -25,31 +25,25 @@ static int fail(char *err, size_t errlen, const char *src, const char *msg) {
 static int in_place(const layer *l, int i) { return i > 0 && l->a.kind == L_RELU; }
 
 static int alloc_workspace(nn_net *net) {
-  size_t col = 0, acc = 0;
+  size_t col = 0, wflip = 0;
   for (int i = 0; i < net->nl; i++) {
     const layer *l = &net->L[i];
-    if (l->a.kind == L_DWCONV) {
-      size_t d = dwconv_scratch_size(l);
-      col = d > col ? d : col;
-    }
-    if (l->a.kind != L_CONV) continue;
-    size_t c = conv_col_size(l), a = (size_t)l->a.oc * l->a.c * l->a.k * l->a.k + l->a.oc;
+    size_t c = l->a.kind == L_DWCONV ? dwconv_scratch_size(l)
+               : l->a.kind == L_CONV ? conv_col_size(l)
+                                     : 0;
+    size_t f = l->a.kind == L_CONV ? conv_wflip_size(l) : 0;
     col = c > col ? c : col;
-    acc = a > acc ? a : acc;
+    wflip = f > wflip ? f : wflip;
   }
   int t = nn_get_threads();
   net->ws.threads = t;
   net->ws.col_size = col;
-  net->ws.gacc_size = acc;
+  net->ws.wflip_size = wflip;
   net->ws.col = calloc((size_t)t, sizeof(float *));
-  net->ws.gacc = calloc((size_t)t, sizeof(float *));
-  /* slice 0 accumulates straight into the net's gradients: no gacc[0] */
-  net->ws_arena = malloc(sizeof(float) * ((col + acc) * (size_t)t + 1));
-  if (!net->ws.col || !net->ws.gacc || !net->ws_arena) return -1;
-  for (int i = 0; i < t; i++) {
-    net->ws.col[i] = net->ws_arena + (size_t)i * col;
-    net->ws.gacc[i] = net->ws_arena + (size_t)t * col + (size_t)i * acc;
-  }
+  net->ws_arena = malloc(sizeof(float) * (col * (size_t)t + wflip + 1));
+  if (!net->ws.col || !net->ws_arena) return -1;
+  for (int i = 0; i < t; i++) net->ws.col[i] = net->ws_arena + (size_t)i * col;
+  net->ws.wflip = net->ws_arena + (size_t)t * col;
   return 0;
 }
 
@@ -117,17 +111,21 @@ void nn_net_destroy(nn_net *net) {
   free(net->logits);
   free(net->dlogits);
   free(net->ws.col);
-  free(net->ws.gacc);
   free(net->ws_arena);
   free(net->train_arena);
   free(net);
 }
 
 /* Training buffers: each layer's output (relu shares its input's), maxpool
- * argmax, dropout masks, two gradient buffers and the input gradient. */
+ * argmax, dropout masks, two gradient buffers, the input gradient and the
+ * conv layers' per-chunk weight gradient slots. */
 static int ensure_training_buffers(nn_net *net) {
   if (net->train_arena) return 0;
-  size_t B = (size_t)net->max_batch, total = 0;
+  size_t B = (size_t)net->max_batch, total = 0, slots = 0;
+  for (int i = 0; i < net->nl; i++) {
+    size_t s = net->L[i].a.kind == L_CONV ? conv_slots_size(&net->L[i], net->max_batch) : 0;
+    slots = s > slots ? s : slots;
+  }
   for (int pass = 0; pass < 2; pass++) {
     float *base = net->train_arena;
     size_t at = 0;
@@ -142,6 +140,7 @@ static int ensure_training_buffers(nn_net *net) {
     net->gA = TAKE(B * net->max_feat);
     net->gB = TAKE(B * net->max_feat);
     net->input_grad = TAKE(B * (size_t)net->arch.in_c * net->arch.in_h * net->arch.in_w);
+    net->ws.slots = TAKE(slots);
 #undef TAKE
     total = at;
     if (pass == 0) {

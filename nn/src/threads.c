@@ -36,7 +36,8 @@ typedef struct {
   atomic_int quit;
   par_fn fn;              /* the current job */
   void *ctx;
-  int count, parts;
+  int count, pieces, workers;
+  atomic_int next;        /* next piece to take */
 } pool;
 
 /* The one mutable global of nn: the pool nn_set_threads() configures. */
@@ -44,10 +45,14 @@ static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER,
                  .wake = PTHREAD_COND_INITIALIZER,
                  .busy = PTHREAD_MUTEX_INITIALIZER};
 
-static void run_part(int part) {
-  long begin = (long)P.count * part / P.parts;
-  long end = (long)P.count * (part + 1) / P.parts;
-  if (end > begin) P.fn(P.ctx, part, (int)begin, (int)end);
+/* Takes pieces of the current job until none is left. */
+static void run_pieces(int worker) {
+  for (;;) {
+    int k = atomic_fetch_add_explicit(&P.next, 1, memory_order_relaxed);
+    if (k >= P.pieces) return;
+    long begin = (long)P.count * k / P.pieces, end = (long)P.count * (k + 1) / P.pieces;
+    if (end > begin) P.fn(P.ctx, worker, (int)begin, (int)end);
+  }
 }
 
 static void *worker_main(void *arg) {
@@ -71,7 +76,7 @@ static void *worker_main(void *arg) {
     }
     if (atomic_load(&P.quit)) return NULL;
     seen = g;
-    if (id < P.parts) run_part(id);
+    if (id < P.workers) run_pieces(id);
     atomic_fetch_sub_explicit(&P.pending, 1, memory_order_release);
   }
 }
@@ -164,29 +169,48 @@ int par_parts(int count, double flops) {
   return t < count ? t : count;
 }
 
-void par_for(int count, int max_parts, par_fn fn, void *ctx) {
+/* pieces of [0, count), taken dynamically by up to max_workers threads */
+static void par_run(int count, int pieces, int max_workers, par_fn fn, void *ctx) {
   if (count <= 0) return;
   int t = nn_get_threads();
-  int parts = max_parts < t ? max_parts : t;
-  if (parts > count) parts = count;
-  if (parts <= 1 || pthread_mutex_trylock(&P.busy) != 0) {
-    fn(ctx, 0, 0, count);
+  int workers = max_workers < t ? max_workers : t;
+  if (workers > pieces) workers = pieces;
+  if (workers <= 1 || pthread_mutex_trylock(&P.busy) != 0) {
+    if (pieces == count)
+      for (int i = 0; i < count; i++) fn(ctx, 0, i, i + 1);
+    else
+      fn(ctx, 0, 0, count);
     return;
   }
   P.fn = fn;
   P.ctx = ctx;
   P.count = count;
-  P.parts = parts;
+  P.pieces = pieces;
+  P.workers = workers;
+  atomic_store_explicit(&P.next, 0, memory_order_relaxed);
   atomic_store_explicit(&P.pending, P.threads - 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);
   pthread_mutex_lock(&P.mu);
   pthread_cond_broadcast(&P.wake);
   pthread_mutex_unlock(&P.mu);
-  run_part(0);
+  run_pieces(0);
   int spins = 0;
   while (atomic_load_explicit(&P.pending, memory_order_acquire) > 0) {
     if (++spins < SPIN_CALLER) CPU_RELAX();
     else sched_yield();
   }
   pthread_mutex_unlock(&P.busy);
+}
+
+/* Four pieces per worker: small enough that a thread sharing its core with
+ * another process leaves the rest to the others, large enough that taking
+ * a piece (one atomic add) costs nothing. */
+void par_for(int count, int max_workers, par_fn fn, void *ctx) {
+  int w = max_workers < 1 ? 1 : max_workers;
+  int pieces = w == 1 ? 1 : 4 * w < count ? 4 * w : count;
+  par_run(count, pieces, max_workers, fn, ctx);
+}
+
+void par_each(int count, int max_workers, par_fn fn, void *ctx) {
+  par_run(count, count, max_workers, fn, ctx);
 }
