@@ -255,6 +255,45 @@ static void test_batch_vs_samples(void) {
   nn_net_destroy(net);
 }
 
+/* Depthwise conv forward against the textbook sum, for strides 1..3 and
+ * kernels 3 and 5 on planes wide enough for the vectorised phase split. */
+static void test_dwconv_reference(void) {
+  static const int cases[][4] = {{3, 1, 9, 37}, {3, 2, 9, 37}, {5, 2, 8, 34}, {3, 3, 7, 20},
+                                 {5, 1, 6, 17}, {3, 2, 5, 16}, {5, 3, 4, 5}};
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    int K = cases[t][0], St = cases[t][1], H = cases[t][2], W = cases[t][3], C = 3, N = 2;
+    char arch[160];
+    snprintf(arch, sizeof arch, "input %d %d %d\ndwconv %d %d\ngap\ndense classes\nsoftmax\n", H,
+             W, C, K, St);
+    nn_net *net = make(arch, 2, N, 3 + t);
+    layer *l = &net->L[0];
+    for (int c = 0; c < C; c++) l->b[c] = 0.1f * (c + 1);
+    float *x = malloc(sizeof(float) * N * C * H * W), probs[4];
+    for (int i = 0; i < N * C * H * W; i++) x[i] = frand();
+    nn_net_set_training(net, 1);
+    nn_net_forward(net, x, N, probs);
+    int OH = l->a.oh, OW = l->a.ow, pad = K / 2;
+    double worst = 0.0;
+    for (int p = 0; p < N * C; p++)
+      for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++) {
+          int c = p % C;
+          double want = l->b[c];
+          for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++) {
+              int iy = oy * St - pad + ky, ix = ox * St - pad + kx;
+              if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                want += (double)l->w[(c * K + ky) * K + kx] * x[(p * H + iy) * W + ix];
+            }
+          worst = fmax(worst, fabs(l->act[(p * OH + oy) * OW + ox] - want));
+        }
+    CHECK(worst < 1e-5, "dwconv K %d stride %d on %dx%d: off the reference by %g", K, St, H, W,
+          worst);
+    free(x);
+    nn_net_destroy(net);
+  }
+}
+
 static void test_copy_matching(void) {
   nn_net *a = make("input 8 8 1\nconv 4 3 1\nbn\nrelu\ngap\ndense 3\nsoftmax\n", 0, 1, 1);
   nn_net *b = make("input 8 8 1\nconv 4 3 1\nbn\nrelu\nconv 5 3 1\ngap\ndense 4\nsoftmax\n", 0, 1, 2);
@@ -395,5 +434,6 @@ int main(void) {
   test_adamw_formula();
   test_reproducible();
   test_batch_vs_samples();
+  test_dwconv_reference();
   return check_finish("test_nn");
 }

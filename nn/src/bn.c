@@ -7,7 +7,6 @@
  * by y > 0, saving two passes over the activations. Split by channel. */
 #include "layer.h"
 #include "threads.h"
-#include "vec.h"
 
 #include <math.h>
 
@@ -18,39 +17,137 @@ typedef struct {
   int n, batch_stats, param_grads;
 } job;
 
+/* The per-channel loops, 8 floats wide: bn's planes are small (down to 6x6)
+ * and its loops run once per plane, so each kernel walks one channel's
+ * planes of all samples (stride C*hw apart) with float lanes within a plane
+ * and double sums across planes. Compiled for AVX2 and for baseline x86-64,
+ * picked at load time; lanes are summed in a fixed order, so both give the
+ * same bits. */
+typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+#if defined(__x86_64__) && defined(__GNUC__)
+#define BN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define BN_CLONES
+#endif
+
+/* macros, not functions: a vf8 return value would change the ABI */
+#define v8_set(x) ((vf8){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define v8_load(p) (*(const vf8 *)(p))
+#define v8_hsum(v) ((((v)[0] + (v)[4]) + ((v)[2] + (v)[6])) + (((v)[1] + (v)[5]) + ((v)[3] + (v)[7])))
+typedef int vi8 __attribute__((vector_size(32)));
+/* a where m > 0, else 0 */
+#define v8_where_pos(a, m) ((vf8)((vi8)(a) & ((m) > v8_set(0.0f))))
+
+/* sums of d = x - pivot and d^2 over n planes of hw floats, stride apart */
+BN_CLONES static void channel_stats(const float *x, long stride, int n, long hw, float pivot,
+                                    double *sd, double *sdd) {
+  vf8 vp = v8_set(pivot);
+  double s1 = 0.0, s2 = 0.0;
+  for (int s = 0; s < n; s++, x += stride) {
+    vf8 a = {0}, b = {0};
+    long i = 0;
+    for (; i + 8 <= hw; i += 8) {
+      vf8 d = v8_load(x + i) - vp;
+      a += d;
+      b += d * d;
+    }
+    float fa = v8_hsum(a), fb = v8_hsum(b);
+    for (; i < hw; i++) {
+      float d = x[i] - pivot;
+      fa += d;
+      fb += d * d;
+    }
+    s1 += fa;
+    s2 += fb;
+  }
+  *sd = s1;
+  *sdd = s2;
+}
+
+/* y = x * a + b (then max(., 0) when relu) over n planes */
+BN_CLONES static void channel_affine(float *y, const float *x, long stride, int n, long hw,
+                                     float a, float b, int relu) {
+  vf8 va = v8_set(a), vb = v8_set(b);
+  for (int s = 0; s < n; s++, x += stride, y += stride) {
+    long i = 0;
+    if (relu) {
+      for (; i + 8 <= hw; i += 8) {
+        vf8 v = v8_load(x + i) * va + vb;
+        *(vf8 *)(y + i) = v8_where_pos(v, v);
+      }
+      for (; i < hw; i++) {
+        float v = x[i] * a + b;
+        y[i] = v > 0.0f ? v : 0.0f;
+      }
+    } else {
+      for (; i + 8 <= hw; i += 8) *(vf8 *)(y + i) = v8_load(x + i) * va + vb;
+      for (; i < hw; i++) y[i] = x[i] * a + b;
+    }
+  }
+}
+
+/* sums of g and g (x - mean), g = dy masked by y > 0 when y is non-NULL */
+BN_CLONES static void channel_grad_sums(const float *x, const float *dy, const float *y,
+                                        long stride, int n, long hw, float mean, double *sg,
+                                        double *sgx) {
+  vf8 vmean = v8_set(mean);
+  double s1 = 0.0, s2 = 0.0;
+  for (int s = 0; s < n; s++, x += stride, dy += stride, y = y ? y + stride : NULL) {
+    vf8 a = {0}, b = {0};
+    long i = 0;
+    for (; i + 8 <= hw; i += 8) {
+      vf8 g = v8_load(dy + i);
+      if (y) g = v8_where_pos(g, v8_load(y + i));
+      a += g;
+      b += g * (v8_load(x + i) - vmean);
+    }
+    float fa = v8_hsum(a), fb = v8_hsum(b);
+    for (; i < hw; i++) {
+      float g = y && !(y[i] > 0.0f) ? 0.0f : dy[i];
+      fa += g;
+      fb += g * (x[i] - mean);
+    }
+    s1 += fa;
+    s2 += fb;
+  }
+  *sg = s1;
+  *sgx = s2;
+}
+
+/* dx = gi (g - k0 - (x - mean) k1) */
+BN_CLONES static void channel_grad_apply(float *dx, const float *x, const float *dy,
+                                         const float *y, long stride, int n, long hw, float mean,
+                                         float gi, float k0, float k1) {
+  vf8 vmean = v8_set(mean), vg = v8_set(gi), v0 = v8_set(k0), v1 = v8_set(k1);
+  for (int s = 0; s < n; s++, x += stride, dy += stride, dx += stride, y = y ? y + stride : NULL) {
+    long i = 0;
+    for (; i + 8 <= hw; i += 8) {
+      vf8 g = v8_load(dy + i);
+      if (y) g = v8_where_pos(g, v8_load(y + i));
+      *(vf8 *)(dx + i) = vg * (g - v0 - (v8_load(x + i) - vmean) * v1);
+    }
+    for (; i < hw; i++) {
+      float g = y && !(y[i] > 0.0f) ? 0.0f : dy[i];
+      dx[i] = gi * (g - k0 - (x[i] - mean) * k1);
+    }
+  }
+}
+
 static void fwd_channels(void *ctx, int part, int begin, int end) {
   const job *j = ctx;
   layer *l = j->l;
   (void)part;
   int C = l->a.c;
-  long hw = (long)l->a.h * l->a.w, m = hw * j->n;
+  long hw = (long)l->a.h * l->a.w, m = hw * j->n, stride = (long)C * hw;
   for (int c = begin; c < end; c++) {
     float mean, invstd;
+    const float *x = j->in + (long)c * hw;
     if (j->batch_stats) {
       /* one pass of sums of d = x - pivot and d^2 (the pivot, any value of
-       * the channel, avoids cancellation when |mean| >> std); float lanes
-       * within a plane, double across planes */
-      float pivot = j->in[(long)c * hw];
-      vf vp = vf_set(pivot);
-      double sd = 0.0, sdd = 0.0;
-      for (int s = 0; s < j->n; s++) {
-        const float *x = j->in + ((long)s * C + c) * hw;
-        vf a = {0}, b = {0};
-        long i = 0;
-        for (; i + VL <= hw; i += VL) {
-          vf d = vf_load(x + i) - vp;
-          a += d;
-          b += d * d;
-        }
-        float fa = vf_hsum(a), fb = vf_hsum(b);
-        for (; i < hw; i++) {
-          float d = x[i] - pivot;
-          fa += d;
-          fb += d * d;
-        }
-        sd += fa;
-        sdd += fb;
-      }
+       * the channel, avoids cancellation when |mean| >> std) */
+      float pivot = x[0];
+      double sd, sdd;
+      channel_stats(x, stride, j->n, hw, pivot, &sd, &sdd);
       double md = sd / (double)m, var = sdd / (double)m - md * md;
       if (var < 0.0) var = 0.0;
       double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
@@ -65,10 +162,7 @@ static void fwd_channels(void *ctx, int part, int begin, int end) {
     l->bmean[c] = mean;
     l->binvstd[c] = invstd;
     float scale = l->w[c] * invstd, shift = l->b[c] - mean * scale;
-    for (int s = 0; s < j->n; s++) {
-      long off = ((long)s * C + c) * hw;
-      vec_affine(j->out + off, j->in + off, scale, shift, hw, l->fuse_relu);
-    }
+    channel_affine(j->out + (long)c * hw, x, stride, j->n, hw, scale, shift, l->fuse_relu);
   }
 }
 
@@ -87,31 +181,13 @@ static void bwd_channels(void *ctx, int part, int begin, int end) {
   const layer *l = j->l;
   (void)part;
   int C = l->a.c;
-  long hw = (long)l->a.h * l->a.w, m = hw * j->n;
+  long hw = (long)l->a.h * l->a.w, m = hw * j->n, stride = (long)C * hw;
   for (int c = begin; c < end; c++) {
     float mean = l->bmean[c], invstd = l->binvstd[c];
-    vf vmean = vf_set(mean);
-    double sdy = 0.0, sdyx = 0.0;
-    for (int s = 0; s < j->n; s++) {
-      long off = ((long)s * C + c) * hw;
-      const float *x = j->in + off, *dy = j->dout + off, *y = j->y ? j->y + off : NULL;
-      vf a = {0}, b = {0};
-      long i = 0;
-      for (; i + VL <= hw; i += VL) {
-        vf g = vf_load(dy + i);
-        if (y) g = vf_where_pos(g, vf_load(y + i));
-        a += g;
-        b += g * (vf_load(x + i) - vmean);
-      }
-      float fa = vf_hsum(a), fb = vf_hsum(b);
-      for (; i < hw; i++) {
-        float g = y && !(y[i] > 0.0f) ? 0.0f : dy[i];
-        fa += g;
-        fb += g * (x[i] - mean);
-      }
-      sdy += fa;
-      sdyx += fb;
-    }
+    long off = (long)c * hw;
+    const float *x = j->in + off, *dy = j->dout + off, *y = j->y ? j->y + off : NULL;
+    double sdy, sdyx;
+    channel_grad_sums(x, dy, y, stride, j->n, hw, mean, &sdy, &sdyx);
     sdyx *= invstd;
     if (j->param_grads) {
       l->dw[c] += (float)sdyx;
@@ -120,22 +196,7 @@ static void bwd_channels(void *ctx, int part, int begin, int end) {
     float gi = l->w[c] * invstd;
     float k0 = j->batch_stats ? (float)(sdy / m) : 0.0f;
     float k1 = j->batch_stats ? (float)(sdyx / m) * invstd : 0.0f; /* per unit of x - mean */
-    vf vg = vf_set(gi), v0 = vf_set(k0), v1 = vf_set(k1);
-    for (int s = 0; s < j->n; s++) {
-      long off = ((long)s * C + c) * hw;
-      const float *x = j->in + off, *dy = j->dout + off, *y = j->y ? j->y + off : NULL;
-      float *dx = j->din + off;
-      long i = 0;
-      for (; i + VL <= hw; i += VL) {
-        vf g = vf_load(dy + i);
-        if (y) g = vf_where_pos(g, vf_load(y + i));
-        vf_store(dx + i, vg * (g - v0 - (vf_load(x + i) - vmean) * v1));
-      }
-      for (; i < hw; i++) {
-        float g = y && !(y[i] > 0.0f) ? 0.0f : dy[i];
-        dx[i] = gi * (g - k0 - (x[i] - mean) * k1);
-      }
-    }
+    channel_grad_apply(j->din + off, x, dy, y, stride, j->n, hw, mean, gi, k0, k1);
   }
 }
 

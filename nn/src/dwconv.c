@@ -59,6 +59,33 @@ static void taps_sum(float *acc, const float *const *src, const float *w, int ta
   }
 }
 
+/* dw[t] += sum_i dy[i] src[t][i] for i < n: taps in groups of 9 (a 3x3
+ * kernel's), each 8-wide chunk of dy loaded once for the whole group. Lane
+ * sums are added in a fixed order, so both clones give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void taps_dot(float *dw, const float *dy, const float *const *src, int taps, long n) {
+  enum { G = 9 };
+  for (int t0 = 0; t0 < taps; t0 += G) {
+    const float *p[G];
+    int m = taps - t0 < G ? taps - t0 : G;
+    for (int g = 0; g < G; g++) p[g] = src[t0 + (g < m ? g : 0)];
+    vf8 a[G] = {{0}};
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+      vf8 d = *(const vf8 *)(dy + i);
+#pragma GCC unroll 9
+      for (int g = 0; g < G; g++) a[g] += d * *(const vf8 *)(p[g] + i);
+    }
+    for (int g = 0; g < m; g++) {
+      float sum = ((a[g][0] + a[g][4]) + (a[g][2] + a[g][6])) + ((a[g][1] + a[g][5]) + (a[g][3] + a[g][7]));
+      for (long k = i; k < n; k++) sum += dy[k] * p[g][k];
+      dw[t0 + g] += sum;
+    }
+  }
+}
+
 static void phase_dims(const layer *l, int *qh, int *qw) {
   int S = l->a.s;
   *qh = (l->a.h + 2 * l->pad + S - 1) / S;
@@ -70,6 +97,26 @@ size_t dwconv_scratch_size(const layer *l) {
   phase_dims(l, &qh, &qw);
   /* backward: phases of x, dy at stride QW, phases of dx */
   return 2 * (size_t)S * S * (qh + 1) * qw + (size_t)l->a.oh * qw;
+}
+
+/* Stride 2: input column 2m + e (e = 0, 1) is padded column 2m + e + pad,
+ * i.e. phase rx = (e + pad) % 2 at (2m + e + pad) / 2. The row splits into
+ * its even and odd columns, 8 of each per shuffle. row: phase 0 of this
+ * padded row; phase 1 is `plane` floats further. */
+static void split_row2(float *row, size_t plane, int pad, const float *xr, int W) {
+  float *ev = row + (size_t)(pad % 2) * plane + pad / 2;
+  float *od = row + (size_t)((1 + pad) % 2) * plane + (1 + pad) / 2;
+  int m = 0;
+  for (; 2 * m + 16 <= W; m += 8) {
+    vf8 a = *(const vf8 *)(xr + 2 * m), b = *(const vf8 *)(xr + 2 * m + 8);
+    typedef int vi8 __attribute__((vector_size(32)));
+    *(vf8 *)(ev + m) = __builtin_shuffle(a, b, (vi8){0, 2, 4, 6, 8, 10, 12, 14});
+    *(vf8 *)(od + m) = __builtin_shuffle(a, b, (vi8){1, 3, 5, 7, 9, 11, 13, 15});
+  }
+  for (; 2 * m < W; m++) {
+    ev[m] = xr[2 * m];
+    if (2 * m + 1 < W) od[m] = xr[2 * m + 1];
+  }
 }
 
 /* ph: S*S phase planes of the zero-padded plane x[H,W] (see above) */
@@ -85,9 +132,14 @@ static void build_phases(const layer *l, float *ph, const float *x) {
       memcpy(ph + (size_t)r * QW + pad, xr, sizeof(float) * W);
       continue;
     }
+    float *row = ph + (size_t)(r % S) * S * plane + (size_t)(r / S) * QW;
+    if (S == 2) {
+      split_row2(row, plane, pad, xr, W);
+      continue;
+    }
     /* phase rx holds padded columns S j + rx, i.e. input columns S j + rx - pad */
     for (int rx = 0; rx < S; rx++) {
-      float *dst = ph + (size_t)((r % S) * S + rx) * plane + (size_t)(r / S) * QW;
+      float *dst = row + (size_t)rx * plane;
       int lo, hi;
       valid_range(W, QW, S, pad, rx, &lo, &hi);
       const float *src = xr + rx - pad;
@@ -104,9 +156,15 @@ static void gather_phases(const layer *l, float *dx, const float *ph) {
   for (int iy = 0; iy < H; iy++) {
     int r = iy + pad;
     float *dr = dx + (size_t)iy * W;
-    for (int ix = 0; ix < W; ix++) {
-      int c = ix + pad;
-      dr[ix] = ph[(size_t)((r % S) * S + c % S) * plane + (size_t)(r / S) * QW + c / S];
+    if (S == 1) {
+      memcpy(dr, ph + (size_t)r * QW + pad, sizeof(float) * W);
+      continue;
+    }
+    /* input column ix sits in phase (ix + pad) % S at (ix + pad) / S */
+    for (int rx = 0; rx < S; rx++) {
+      const float *src = ph + (size_t)((r % S) * S + rx) * plane + (size_t)(r / S) * QW;
+      int ix = ((rx - pad) % S + S) % S;
+      for (int jx = (ix + pad) / S; ix < W; ix += S, jx++) dr[ix] = src[jx];
     }
   }
 }
@@ -153,37 +211,60 @@ void dwconv_forward(const layer *l, float *out, const float *in, int n, const la
 /* Backward on the phase planes: with dy laid out at row stride QW (zeros
  * past OW), each tap t is one dot product and one multiply-add over the
  * whole plane: dw[t] += sum dy * P_t(x), P_t(dx) += w[t] dy; dx is then
- * gathered from its phase planes. db += sum dy. Split by channel, so each
- * channel's gradient has one writer and sums repeat. */
+ * gathered from its phase planes. Stride 1 instead pads dy like x: dx is
+ * then the forward's tap sum over padded dy with the kernel flipped,
+ * dx[i, j] = sum w[ky, kx] dyp[i + K-1-ky, j + K-1-kx], and dy's samples
+ * for the dot products are the same plane shifted by (pad, pad). db += sum
+ * dy. Split by channel, so each channel's gradient has one writer and sums
+ * repeat. */
 static void bwd_channels(void *ctx, int part, int begin, int end) {
   const job *j = ctx;
   const layer *l = j->l;
-  int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow, QH, QW;
+  int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow, QH, QW, KK = K * K;
   phase_dims(l, &QH, &QW);
   size_t plane = (size_t)(QH + 1) * QW;
   long ihw = (long)l->a.h * l->a.w, ohw = (long)OH * OW, n = (long)OH * QW;
   float *ph = j->ws->col[part], *dyq = ph + (size_t)S * S * plane, *dph = dyq + n;
+  const float *xsrc[MAX_TAPS], *dysrc[MAX_TAPS];
   size_t off[MAX_TAPS];
   for (int ky = 0; ky < K; ky++)
     for (int kx = 0; kx < K; kx++)
       off[ky * K + kx] = (size_t)((ky % S) * S + kx % S) * plane + (size_t)(ky / S) * QW + kx / S;
-  memset(dyq, 0, sizeof(float) * n);
+  for (int t = 0; t < KK; t++) xsrc[t] = ph + off[t];
+  /* stride 1: padded dy in dyq (a whole plane), dx's tap sums after it */
+  float *dyp = dyq, *acc = dyq + plane;
+  for (int t = 0; t < KK; t++) dysrc[t] = dyp + off[KK - 1 - t];
+  if (S > 1) memset(dyq, 0, sizeof(float) * n);
   for (int c = begin; c < end; c++) {
-    const float *w = l->w + (size_t)c * K * K;
-    float *dw = l->dw + (size_t)c * K * K;
+    const float *w = l->w + (size_t)c * KK;
+    float *dw = l->dw + (size_t)c * KK;
     for (int s = 0; s < j->n; s++) {
       long p = (long)s * C + c;
       const float *x = j->in + p * ihw, *dy = j->dout + p * ohw;
+      float *dx = j->din ? j->din + p * ihw : NULL;
       if (j->param_grads) l->db[c] += vec_sum(dy, ohw);
+      if (S == 1) {
+        build_phases(l, dyp, dy); /* OH, OW = H, W: dy pads like x */
+        if (j->param_grads) {
+          build_phases(l, ph, x);
+          taps_dot(dw, dyp + (size_t)l->pad * QW + l->pad, xsrc, KK, n);
+        }
+        if (dx) {
+          taps_sum(acc, dysrc, w, KK, n);
+          for (int oy = 0; oy < OH; oy++)
+            memcpy(dx + (size_t)oy * OW, acc + (size_t)oy * QW, sizeof(float) * OW);
+        }
+        continue;
+      }
       for (int oy = 0; oy < OH; oy++) memcpy(dyq + (size_t)oy * QW, dy + (size_t)oy * OW, sizeof(float) * OW);
       if (j->param_grads) {
         build_phases(l, ph, x);
-        for (int t = 0; t < K * K; t++) dw[t] += vec_dot(dyq, ph + off[t], n);
+        taps_dot(dw, dyq, xsrc, KK, n);
       }
-      if (j->din) {
+      if (dx) {
         memset(dph, 0, sizeof(float) * S * S * plane);
-        for (int t = 0; t < K * K; t++) vec_axpy(dph + off[t], w[t], dyq, n);
-        gather_phases(l, j->din + p * ihw, dph);
+        for (int t = 0; t < KK; t++) vec_axpy(dph + off[t], w[t], dyq, n);
+        gather_phases(l, dx, dph);
       }
     }
   }
