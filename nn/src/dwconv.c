@@ -101,17 +101,16 @@ size_t dwconv_scratch_size(const layer *l) {
 
 /* Stride 2: input column 2m + e (e = 0, 1) is padded column 2m + e + pad,
  * i.e. phase rx = (e + pad) % 2 at (2m + e + pad) / 2. The row splits into
- * its even and odd columns, 8 of each per shuffle. row: phase 0 of this
+ * its even and odd columns, 4 of each per shuffle. row: phase 0 of this
  * padded row; phase 1 is `plane` floats further. */
 static void split_row2(float *row, size_t plane, int pad, const float *xr, int W) {
   float *ev = row + (size_t)(pad % 2) * plane + pad / 2;
   float *od = row + (size_t)((1 + pad) % 2) * plane + (1 + pad) / 2;
   int m = 0;
-  for (; 2 * m + 16 <= W; m += 8) {
-    vf8 a = *(const vf8 *)(xr + 2 * m), b = *(const vf8 *)(xr + 2 * m + 8);
-    typedef int vi8 __attribute__((vector_size(32)));
-    *(vf8 *)(ev + m) = __builtin_shuffle(a, b, (vi8){0, 2, 4, 6, 8, 10, 12, 14});
-    *(vf8 *)(od + m) = __builtin_shuffle(a, b, (vi8){1, 3, 5, 7, 9, 11, 13, 15});
+  for (; 2 * m + 8 <= W; m += 4) { /* 4 wide: this runs on baseline x86-64 */
+    vf a = vf_load(xr + 2 * m), b = vf_load(xr + 2 * m + 4);
+    vf_store(ev + m, __builtin_shuffle(a, b, (vi){0, 2, 4, 6}));
+    vf_store(od + m, __builtin_shuffle(a, b, (vi){1, 3, 5, 7}));
   }
   for (; 2 * m < W; m++) {
     ev[m] = xr[2 * m];
@@ -124,14 +123,24 @@ static void build_phases(const layer *l, float *ph, const float *x) {
   int H = l->a.h, W = l->a.w, S = l->a.s, pad = l->pad, QH, QW;
   phase_dims(l, &QH, &QW);
   size_t plane = (size_t)(QH + 1) * QW;
+  if (S == 1) {
+    /* zero only the border: rows above, the 2 pad columns between rows
+     * (a row's right pad and the next row's left pad), rows below */
+    memset(ph, 0, sizeof(float) * ((size_t)pad * QW + pad));
+    for (int iy = 0; iy < H; iy++) {
+      float *r = ph + (size_t)(iy + pad) * QW + pad;
+      vec_copy(r, x + (size_t)iy * W, W);
+      if (pad == 1) r[W] = 0.0f, r[W + 1] = 0.0f;
+      else memset(r + W, 0, sizeof(float) * 2 * pad);
+    }
+    size_t done = (size_t)(H + pad) * QW + pad;
+    memset(ph + done, 0, sizeof(float) * (plane - done));
+    return;
+  }
   memset(ph, 0, sizeof(float) * S * S * plane);
   for (int iy = 0; iy < H; iy++) {
     int r = iy + pad;
     const float *xr = x + (size_t)iy * W;
-    if (S == 1) {
-      memcpy(ph + (size_t)r * QW + pad, xr, sizeof(float) * W);
-      continue;
-    }
     float *row = ph + (size_t)(r % S) * S * plane + (size_t)(r / S) * QW;
     if (S == 2) {
       split_row2(row, plane, pad, xr, W);
@@ -157,7 +166,7 @@ static void gather_phases(const layer *l, float *dx, const float *ph) {
     int r = iy + pad;
     float *dr = dx + (size_t)iy * W;
     if (S == 1) {
-      memcpy(dr, ph + (size_t)r * QW + pad, sizeof(float) * W);
+      vec_copy(dr, ph + (size_t)r * QW + pad, W);
       continue;
     }
     /* input column ix sits in phase (ix + pad) % S at (ix + pad) / S */
@@ -252,11 +261,11 @@ static void bwd_channels(void *ctx, int part, int begin, int end) {
         if (dx) {
           taps_sum(acc, dysrc, w, KK, n);
           for (int oy = 0; oy < OH; oy++)
-            memcpy(dx + (size_t)oy * OW, acc + (size_t)oy * QW, sizeof(float) * OW);
+            vec_copy(dx + (size_t)oy * OW, acc + (size_t)oy * QW, OW);
         }
         continue;
       }
-      for (int oy = 0; oy < OH; oy++) memcpy(dyq + (size_t)oy * QW, dy + (size_t)oy * OW, sizeof(float) * OW);
+      for (int oy = 0; oy < OH; oy++) vec_copy(dyq + (size_t)oy * QW, dy + (size_t)oy * OW, OW);
       if (j->param_grads) {
         build_phases(l, ph, x);
         taps_dot(dw, dyq, xsrc, KK, n);

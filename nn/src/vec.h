@@ -24,6 +24,18 @@ static inline float vf_hsum(vf v) {
   return (v[0] + v[2]) + (v[1] + v[3]);
 }
 
+/* y = x for short rows (a plane's row of 6..48 floats), where a memcpy
+ * call costs more than the copy; the tail is spelled out so that the
+ * compiler does not turn it back into a call. */
+static inline void vec_copy(float *y, const float *x, long n) {
+  long i = 0;
+  for (; i + VL <= n; i += VL) vf_store(y + i, vf_load(x + i));
+  long r = n - i;
+  if (r > 0) y[i] = x[i];
+  if (r > 1) y[i + 1] = x[i + 1];
+  if (r > 2) y[i + 2] = x[i + 2];
+}
+
 /* y = max(x, 0); y may equal x */
 static inline void vec_relu(float *y, const float *x, long n) {
   long i = 0;
