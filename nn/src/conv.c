@@ -277,7 +277,8 @@ void conv_forward(const layer *l, float *out, const float *in, int n, const laye
     par_each((n + j.chunk - 1) / j.chunk, threads, fwd_chunk, &j);
     return;
   }
-  par_for(l->a.oh, threads, fwd_row_block, &j);
+  /* one piece per thread: each piece multiplies the whole weight matrix */
+  par_pieces(l->a.oh, threads, threads, fwd_row_block, &j);
 }
 
 /* Samples [s0, s0 + nb): slot (= dW, db of the chunk) += dy x col^T, sum(dy);

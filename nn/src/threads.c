@@ -169,14 +169,15 @@ int par_parts(int count, double flops) {
   return t < count ? t : count;
 }
 
-/* pieces of [0, count), taken dynamically by up to max_workers threads */
-static void par_run(int count, int pieces, int max_workers, par_fn fn, void *ctx) {
+/* pieces of [0, count), taken dynamically by up to max_workers threads;
+ * each: every piece is one item, also when run serially */
+static void par_run(int count, int pieces, int max_workers, int each, par_fn fn, void *ctx) {
   if (count <= 0) return;
   int t = nn_get_threads();
   int workers = max_workers < t ? max_workers : t;
   if (workers > pieces) workers = pieces;
   if (workers <= 1 || pthread_mutex_trylock(&P.busy) != 0) {
-    if (pieces == count)
+    if (each)
       for (int i = 0; i < count; i++) fn(ctx, 0, i, i + 1);
     else
       fn(ctx, 0, 0, count);
@@ -208,9 +209,14 @@ static void par_run(int count, int pieces, int max_workers, par_fn fn, void *ctx
 void par_for(int count, int max_workers, par_fn fn, void *ctx) {
   int w = max_workers < 1 ? 1 : max_workers;
   int pieces = w == 1 ? 1 : 4 * w < count ? 4 * w : count;
-  par_run(count, pieces, max_workers, fn, ctx);
+  par_run(count, pieces, max_workers, 0, fn, ctx);
 }
 
 void par_each(int count, int max_workers, par_fn fn, void *ctx) {
-  par_run(count, count, max_workers, fn, ctx);
+  par_run(count, count, max_workers, 1, fn, ctx);
+}
+
+void par_pieces(int count, int pieces, int max_workers, par_fn fn, void *ctx) {
+  if (pieces < 1) pieces = 1;
+  par_run(count, pieces < count ? pieces : count, max_workers, 0, fn, ctx);
 }

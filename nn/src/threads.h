@@ -20,6 +20,9 @@ typedef void (*par_fn)(void *ctx, int worker, int begin, int end);
 void par_for(int count, int max_workers, par_fn fn, void *ctx);
 /* Same, one item per piece: fn(ctx, worker, i, i + 1), for costly items. */
 void par_each(int count, int max_workers, par_fn fn, void *ctx);
+/* Same, in exactly min(pieces, count) pieces: for work whose cost per
+ * piece grows with the number of pieces (each packs the same weights). */
+void par_pieces(int count, int pieces, int max_workers, par_fn fn, void *ctx);
 
 /* How many parts par_for would use for `count` items given roughly
  * `flops` of work in total: 1 when the work is too small to be worth waking
