@@ -149,6 +149,8 @@ int main(void) {
   check_net("bn", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 0, tol);
   check_net("bn-frozen", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 3, tol);
   check_net("maxpool", "input 7 7 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 3\ndense classes\nsoftmax\n", 2, 0, tol);
+  /* even planes: 2x2 windows tile the plane (training's direct backward) */
+  check_net("maxpool-even", "input 8 8 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 2\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("dropout", "input 5 5 1\nconv 6 3 1\nrelu\ngap\ndropout 0.5\ndense 8\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
   check_net("dense", "input 4 5 3\ndense 6\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
   return check_finish("test_nn_grad");

@@ -62,7 +62,24 @@ static void maxpool_part(void *ctx, int part, int begin, int end) {
     const float *x = j->in + p * ihw;
     float *y = j->out + p * ohw;
     int *am = j->argmax ? j->argmax + p * ohw : NULL;
-    if (S == 2 && !am) { /* the common case at inference: no argmax, no branches */
+    if (S == 2 && am) { /* training: the winner of each window, first on ties */
+      for (int oy = 0; oy < OH; oy++) {
+        const float *r0 = x + (size_t)2 * oy * W, *r1 = r0 + W;
+        float *yr = y + (size_t)oy * OW;
+        int *ar = am + (size_t)oy * OW, i0 = 2 * oy * W;
+        for (int ox = 0; ox < OW; ox++) {
+          float m = r0[2 * ox];
+          int best = i0 + 2 * ox;
+          if (r0[2 * ox + 1] > m) m = r0[2 * ox + 1], best = i0 + 2 * ox + 1;
+          if (r1[2 * ox] > m) m = r1[2 * ox], best = i0 + W + 2 * ox;
+          if (r1[2 * ox + 1] > m) m = r1[2 * ox + 1], best = i0 + W + 2 * ox + 1;
+          yr[ox] = m;
+          ar[ox] = best;
+        }
+      }
+      continue;
+    }
+    if (S == 2) { /* the common case at inference: no argmax, no branches */
       for (int oy = 0; oy < OH; oy++) {
         const float *r0 = x + (size_t)2 * oy * W, *r1 = r0 + W;
         float *yr = y + (size_t)oy * OW;
@@ -105,6 +122,23 @@ static void maxpool_bwd_part(void *ctx, int part, int begin, int end) {
     float *dx = j->out + p * ihw;
     const float *dy = j->in + p * ohw;
     const int *am = j->argmax + p * ohw;
+    if (l->a.s == 2 && l->a.w == 2 * l->a.ow && l->a.h == 2 * l->a.oh) {
+      /* windows tile the plane: each input gets its window's dy or 0 */
+      int W = l->a.w, OW = l->a.ow;
+      for (int oy = 0; oy < l->a.oh; oy++) {
+        float *d0 = dx + (size_t)2 * oy * W, *d1 = d0 + W;
+        int i0 = 2 * oy * W;
+        for (int ox = 0; ox < OW; ox++) {
+          int a = am[oy * OW + ox] - i0 - 2 * ox; /* 0, 1, W or W + 1 */
+          float g = dy[oy * OW + ox];
+          d0[2 * ox] = a == 0 ? g : 0.0f;
+          d0[2 * ox + 1] = a == 1 ? g : 0.0f;
+          d1[2 * ox] = a == W ? g : 0.0f;
+          d1[2 * ox + 1] = a == W + 1 ? g : 0.0f;
+        }
+      }
+      continue;
+    }
     memset(dx, 0, sizeof(float) * ihw);
     for (long i = 0; i < ohw; i++) dx[am[i]] += dy[i];
   }
