@@ -6,6 +6,7 @@
  * the decay applying to conv and dense weights only (as torch.optim.AdamW
  * with those in a weight-decay group). */
 #include "net.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +76,26 @@ static int decays(const char *name) {
   return dot && (!strcmp(dot, ".conv.weight") || !strcmp(dot, ".dense.weight"));
 }
 
+typedef struct {
+  float *m, *v, *p;
+  const float *g;
+  float scale, b1, b2, keep, step, sbc2, eps;
+} update_job;
+
+/* elements [begin, end) of one tensor; each element on its own, so the
+ * split does not change the result */
+static void update_part(void *ctx, int worker, int begin, int end) {
+  const update_job *j = ctx;
+  (void)worker;
+  float b1 = j->b1, b2 = j->b2;
+  for (int k = begin; k < end; k++) {
+    float gk = j->g[k] * j->scale;
+    j->m[k] = b1 * j->m[k] + (1.0f - b1) * gk;
+    j->v[k] = b2 * j->v[k] + (1.0f - b2) * gk * gk;
+    j->p[k] = j->p[k] * j->keep - j->step * j->m[k] / (sqrtf(j->v[k]) / j->sbc2 + j->eps);
+  }
+}
+
 float nn_adamw_step(nn_adamw *o, nn_net *net, const nn_adamw_opts *opts) {
   if (!o || !net || !opts || o->ntensors != nn_net_num_tensors(net) || net_is_folded(net))
     return -1.0f;
@@ -96,15 +117,10 @@ float nn_adamw_step(nn_adamw *o, nn_net *net, const nn_adamw_opts *opts) {
   for (int i = 0; i < o->ntensors; i++) {
     nn_tensor t = nn_net_tensor(net, i);
     if (!t.grad || t.layer < frozen) continue;
-    float *m = o->m[i], *v = o->v[i], *p = t.data;
-    const float *g = t.grad;
     float keep = decays(t.name) ? 1.0f - lr * opts->weight_decay : 1.0f;
-    for (size_t k = 0; k < t.count; k++) {
-      float gk = g[k] * scale;
-      m[k] = b1 * m[k] + (1.0f - b1) * gk;
-      v[k] = b2 * v[k] + (1.0f - b2) * gk * gk;
-      p[k] = p[k] * keep - step * m[k] / (sqrtf(v[k]) / sbc2 + eps);
-    }
+    update_job j = {o->m[i], o->v[i], t.data, t.grad, scale, b1, b2, keep, step, sbc2, eps};
+    int count = (int)t.count;
+    par_for(count, par_parts(count, 20.0 * count), update_part, &j);
   }
   return norm;
 }
