@@ -4,8 +4,9 @@
  * itself). nb grows as planes shrink so that every GEMM is wide. A batch is
  * cut into fixed chunks of samples that nn's threads take dynamically; each
  * chunk writes its weight gradient into its own slot and the slots are
- * summed in chunk order, so results do not depend on the thread count. A
- * single sample is split by output rows instead. */
+ * summed in chunk order, so results do not depend on the thread count. At
+ * inference, a batch too small to give every thread a chunk (one face, or
+ * a few) has each sample split by output rows instead. */
 #include "layer.h"
 #include "threads.h"
 #include "vec.h"
@@ -268,17 +269,27 @@ static void fwd_row_block(void *ctx, int worker, int oy0, int oy1) {
   }
 }
 
-void conv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws) {
+void conv_forward(const layer *l, float *out, const float *in, int n, int train,
+                  const layer_ws *ws) {
   job j = {.l = l, .out = out, .in = in, .ws = ws, .n = n, .chunk = chunk_samples(l, n)};
   double flops = 2.0 * l->a.oc * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow;
   int threads = par_parts(1 << 20, flops * n);
   if (threads > ws->threads) threads = ws->threads;
-  if (n > 1 || threads == 1) {
-    par_each((n + j.chunk - 1) / j.chunk, threads, fwd_chunk, &j);
+  int chunks = (n + j.chunk - 1) / j.chunk;
+  /* training always takes the chunks, so that its results do not depend on
+   * the thread count; a few samples at inference (the live path, flip
+   * averaging) that would leave threads idle split each sample by rows */
+  if (train || chunks >= threads) {
+    par_each(chunks, threads, fwd_chunk, &j);
     return;
   }
-  /* one piece per thread: each piece multiplies the whole weight matrix */
-  par_pieces(l->a.oh, threads, threads, fwd_row_block, &j);
+  long isz = layer_in_size(l), osz = layer_out_size(l);
+  for (int s = 0; s < n; s++) {
+    j.in = in + s * isz;
+    j.out = out + s * osz;
+    /* one piece per thread: each piece multiplies the whole weight matrix */
+    par_pieces(l->a.oh, threads, threads, fwd_row_block, &j);
+  }
 }
 
 /* Samples [s0, s0 + nb): slot (= dW, db of the chunk) += dy x col^T, sum(dy);

@@ -47,7 +47,9 @@ static inline long layer_out_size(const layer *l) { return (long)l->a.oc * l->a.
 size_t conv_col_size(const layer *l);   /* floats of im2col scratch per thread */
 size_t conv_wflip_size(const layer *l); /* floats of the flipped kernel */
 size_t conv_slots_size(const layer *l, int max_batch); /* floats of gradient slots */
-void conv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws);
+/* train: split the same way whatever the thread count (see conv.c) */
+void conv_forward(const layer *l, float *out, const float *in, int n, int train,
+                  const layer_ws *ws);
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                    int param_grads, const layer_ws *ws);
 

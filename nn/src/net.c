@@ -177,7 +177,7 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
     else
       out = in == net->ping ? net->pong : net->ping;
     switch (l->a.kind) {
-    case L_CONV: conv_forward(l, out, in, n, &net->ws); break;
+    case L_CONV: conv_forward(l, out, in, n, train, &net->ws); break;
     case L_DWCONV: dwconv_forward(l, out, in, n, &net->ws); break;
     case L_BN:
       if (!l->skip) bn_forward(l, out, in, n, train && !frozen);
