@@ -211,15 +211,16 @@ static void test_reproducible(void) {
 /* Without batch norm the samples of a batch are independent, so the batch's
  * parameter gradients (of the mean loss) are the mean of the per-sample
  * ones and its input gradient is each sample's divided by n. With a batch
- * of 45, conv cuts the 16x16 layer into chunks of 3 one-sample GEMMs (the
+ * of 45, conv cuts the 16x16 layers into chunks of 3 one-sample GEMMs (the
  * chunk's gradient accumulates over them) and lets several samples share one
  * GEMM on the 8x8 and 4x4 planes (the last group partial); 3x3 stride 1
  * (flipped-kernel dx), stride 2, 1x1 and a 1-channel input take every
- * input-gradient path. */
+ * input-gradient path. A batch of 16 cuts the 16x16 layers into 16 chunks,
+ * more than 45 make, and its gradients land in the most slots. */
 static void test_batch_vs_samples(void) {
   enum { N = 45, SZ = 16 * 16 };
-  const char *arch = "input 16 16 1\nconv 8 3 1\nrelu\nconv 12 3 2\nrelu\nconv 10 3 1\n"
-                     "conv 9 1 1\nrelu\nconv 6 3 2\ngap\ndense classes\nsoftmax\n";
+  const char *arch = "input 16 16 1\nconv 8 3 1\nrelu\nconv 16 3 1\nrelu\nconv 8 3 2\nrelu\n"
+                     "conv 10 3 1\nconv 9 1 1\nrelu\nconv 6 3 2\ngap\ndense classes\nsoftmax\n";
   nn_net *net = make(arch, 3, N, 11);
   float *x = malloc(sizeof(float) * N * SZ), *gin = malloc(sizeof(float) * N * SZ);
   int labels[N];
@@ -227,14 +228,20 @@ static void test_batch_vs_samples(void) {
   for (int i = 0; i < N; i++) labels[i] = i % 3;
   size_t np = nn_net_param_count(net);
   double *mean = calloc(np, sizeof(double));
-  float *batch = malloc(sizeof(float) * np);
+  float *batch = malloc(sizeof(float) * np * 2);
+  /* batches of 45 and of 16 (more chunks than 45 makes: 16 of one sample) */
+  nn_net_train_batch(net, x, labels, 16, NULL, NULL);
+  memcpy(batch + np, net->grads, sizeof(float) * np);
   nn_net_train_batch(net, x, labels, N, NULL, NULL);
   memcpy(batch, net->grads, sizeof(float) * np);
   memcpy(gin, nn_net_input_grad(net), sizeof(float) * N * SZ);
-  double worst_in = 0.0, scale_in = 0.0;
+  double worst_in = 0.0, scale_in = 0.0, worst16 = 0.0;
   for (int s = 0; s < N; s++) {
     nn_net_train_batch(net, x + s * SZ, labels + s, 1, NULL, NULL);
     for (size_t k = 0; k < np; k++) mean[k] += net->grads[k] / (double)N;
+    if (s == 15)
+      for (size_t k = 0; k < np; k++)
+        worst16 = fmax(worst16, fabs(batch[np + k] - mean[k] * N / 16.0));
     const float *g = nn_net_input_grad(net);
     for (int i = 0; i < SZ; i++) {
       worst_in = fmax(worst_in, fabs(gin[s * SZ + i] - g[i] / (double)N));
@@ -249,6 +256,8 @@ static void test_batch_vs_samples(void) {
   CHECK(scale > 1e-4 && scale_in > 1e-6, "gradients vanished (%g, %g)", scale, scale_in);
   CHECK(worst < 1e-4 * scale, "batch and per-sample parameter gradients differ by %g (max %g)",
         worst, scale);
+  CHECK(worst16 < 3e-4 * scale, "batch of 16: parameter gradients off by %g (max %g)", worst16,
+        scale);
   CHECK(worst_in < 1e-4 * scale_in, "batch and per-sample input gradients differ by %g (max %g)",
         worst_in, scale_in);
   free(x), free(gin), free(mean), free(batch);

@@ -197,7 +197,10 @@ size_t conv_wflip_size(const layer *l) {
 }
 
 size_t conv_slots_size(const layer *l, int max_batch) {
-  int cs = chunk_samples(l, max_batch), chunks = (max_batch + cs - 1) / cs;
+  /* the most chunks any batch n <= max_batch is cut into (a smaller batch
+   * can have more: 16 of 1 sample, where 17 make 9 of 2) */
+  int nb = gemm_samples(l), groups = (max_batch + nb - 1) / nb;
+  int chunks = groups < MAX_CHUNKS ? groups : MAX_CHUNKS;
   return (size_t)chunks * ((size_t)l->a.oc * l->a.c * l->a.k * l->a.k + l->a.oc);
 }
 
