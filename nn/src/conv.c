@@ -355,15 +355,30 @@ typedef struct {
   int chunks;
 } sum_job;
 
-/* dW[i] += sum of the chunks' slots[c][i], c in order */
+/* dst[i] += slots[0][i] + slots[1][i] + ... in chunk order, i < n */
+static void add_slots(float *dst, const float *slots, size_t acc, int chunks, long n) {
+  long i = 0;
+  for (; i + VL <= n; i += VL) {
+    vf g = vf_load(slots + i);
+    for (int c = 1; c < chunks; c++) g += vf_load(slots + (size_t)c * acc + i);
+    vf_store(dst + i, vf_load(dst + i) + g);
+  }
+  for (; i < n; i++) {
+    float g = slots[i];
+    for (int c = 1; c < chunks; c++) g += slots[(size_t)c * acc + i];
+    dst[i] += g;
+  }
+}
+
+/* dW[i] += sum of the chunks' slots[c][i], c in order (db after dW) */
 static void sum_slots(void *ctx, int worker, int begin, int end) {
   const sum_job *j = ctx;
   (void)worker;
-  for (int i = begin; i < end; i++) {
-    float g = j->slots[i];
-    for (int c = 1; c < j->chunks; c++) g += j->slots[(size_t)c * j->acc + i];
-    if ((size_t)i < j->wcount) j->dw[i] += g;
-    else j->db[(size_t)i - j->wcount] += g;
+  size_t w = j->wcount, b = (size_t)begin, e = (size_t)end;
+  if (b < w) add_slots(j->dw + b, j->slots + b, j->acc, j->chunks, (long)((e < w ? e : w) - b));
+  if (e > w) {
+    size_t b2 = b > w ? b : w;
+    add_slots(j->db + (b2 - w), j->slots + b2, j->acc, j->chunks, (long)(e - b2));
   }
 }
 
