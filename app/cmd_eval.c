@@ -90,10 +90,6 @@ int cmd_eval(int argc, char **argv) {
   fprintf(text, "model %s on %s: %d images, %.0f images/s%s\n\n", cl.path, data, ds.n, ds.n / secs,
           cl.model.flip_tta ? " (with flip averaging)" : "");
   metrics_print(text, &r, names);
-  if (json_path && metrics_write_json(json_path, &r, names, err, sizeof err) != 0) {
-    cli_error("%s", err);
-    goto done;
-  }
   if (report_dir) {
     if (report_write_eval(report_dir, &r, names, ds.x, ds.c, ds.h, ds.w, ds.labels, r.pred,
                           r.confidence, ds.n, err, sizeof err) != 0) {
@@ -101,6 +97,11 @@ int cmd_eval(int argc, char **argv) {
       goto done;
     }
     fprintf(text, "\nreport PNGs written to %s/\n", report_dir);
+  }
+  /* After the report, which creates its folder: the JSON may go there too. */
+  if (json_path && metrics_write_json(json_path, &r, names, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    goto done;
   }
   exit_code = EXIT_OK;
 done:

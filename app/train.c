@@ -400,9 +400,9 @@ static double val_nll(const run *r, double t) {
   return total / r->val_n;
 }
 
-/* Fits the softmax temperature on the validation set (golden-section search
- * of the NLL over log t), so the bars' probabilities mean what they say.
- * Keeps it only if it lowers the NLL. Prints ECE before and after. */
+/* When the validation ECE is above 0.05, fits the softmax temperature on the
+ * validation set (golden-section search of the NLL over log t), so the bars'
+ * probabilities mean what they say, and keeps it if it lowers the ECE. */
 static void calibrate(run *r) {
   if (r->val_n == 0) return;
   epoch_record rec;
@@ -410,6 +410,11 @@ static void calibrate(run *r) {
   const int K = r->model.num_classes;
   metrics_report before, after;
   if (metrics_compute(&before, K, r->val_n, r->val_y, r->val_probs) != METRICS_OK) return;
+  if (before.ece <= 0.05) {
+    printf("calibration: val ECE %.4f <= 0.05, temperature stays 1\n", before.ece);
+    metrics_free(&before);
+    return;
+  }
   double a = log(0.25), b = log(8.0);
   const double g = (sqrt(5.0) - 1) / 2;
   for (int it = 0; it < 60; it++) {
@@ -417,14 +422,16 @@ static void calibrate(run *r) {
     if (val_nll(r, exp(c)) < val_nll(r, exp(d))) b = d;
     else a = c;
   }
-  double t = exp((a + b) / 2);
-  if (val_nll(r, t) < val_nll(r, 1.0)) nn_net_set_temperature(r->model.net, (float)t);
-  validate(r, &rec);
-  if (metrics_compute(&after, K, r->val_n, r->val_y, r->val_probs) == METRICS_OK) {
-    printf("calibration: temperature %.3f, val ECE %.4f -> %.4f, val NLL %.4f -> %.4f\n",
-           nn_net_temperature(r->model.net), before.ece, after.ece, val_nll(r, 1.0),
-           val_nll(r, nn_net_temperature(r->model.net)));
+  const float t = (float)exp((a + b) / 2);
+  nn_net_set_temperature(r->model.net, t);
+  if (validate(r, &rec) == 0 &&
+      metrics_compute(&after, K, r->val_n, r->val_y, r->val_probs) == METRICS_OK) {
+    if (after.ece >= before.ece) nn_net_set_temperature(r->model.net, 1.0f);
+    printf("calibration: fitted temperature %.3f, val ECE %.4f -> %.4f, %s\n", t, before.ece,
+           after.ece, after.ece < before.ece ? "kept" : "not kept");
     metrics_free(&after);
+  } else {
+    nn_net_set_temperature(r->model.net, 1.0f);
   }
   metrics_free(&before);
 }
