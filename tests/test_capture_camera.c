@@ -147,6 +147,9 @@ static void expect_open_error(const char *dev, const char *what) {
 
 static void scenario_busy(void) { expect_open_error(FAKE, "busy"); }
 
+/* FAKECAM_FORMATS=h264: nothing libv4l2 can turn into RGB24. */
+static void scenario_noformat(void) { expect_open_error(FAKE, "no usable format"); }
+
 static void scenario_faults(void) {
   expect_open_error("/dev/video-no-such-camera", "no such device");
   expect_open_error("/dev/null", "not a video capture device");
@@ -273,6 +276,7 @@ int main(int argc, char **argv) {
   else if (strcmp(s, "mjpeg") == 0) scenario_mjpeg();
   else if (strcmp(s, "busy") == 0) scenario_busy();
   else if (strcmp(s, "faults") == 0) scenario_faults();
+  else if (strcmp(s, "noformat") == 0) scenario_noformat();
   else if (strcmp(s, "unplug") == 0) scenario_unplug(0);
   else if (strcmp(s, "reconnect") == 0) scenario_unplug(1);
   else if (strcmp(s, "record") == 0) scenario_record();

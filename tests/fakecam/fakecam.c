@@ -49,7 +49,7 @@ typedef struct {
   int fd_nonblock[FAKE_MAX_FDS];
   int gen;                   /* bumped when the device returns after an unplug */
   char path[256];
-  uint32_t formats[2];
+  uint32_t formats[3];
   int nformats;
   int sizes[FAKE_MAX_SIZES][2];
   int nsizes;
@@ -138,9 +138,12 @@ static void fake_configure(int fresh) {
   const char *f = getenv("FAKECAM_FORMATS");
   if (!f || !*f) f = "yuyv,mjpeg";
   dev.nformats = 0;
-  for (const char *p = f; *p && dev.nformats < 2;) {
+  for (const char *p = f; *p && dev.nformats < 3;) {
     if (strncmp(p, "yuyv", 4) == 0) dev.formats[dev.nformats++] = V4L2_PIX_FMT_YUYV;
     if (strncmp(p, "mjpeg", 5) == 0) dev.formats[dev.nformats++] = V4L2_PIX_FMT_MJPEG;
+    /* libv4lconvert has no H.264 decoder: a camera offering only this one
+     * is what drives camera.c's "no usable format" path. */
+    if (strncmp(p, "h264", 4) == 0) dev.formats[dev.nformats++] = V4L2_PIX_FMT_H264;
     p = strchr(p, ',');
     if (!p) break;
     p++;
@@ -352,6 +355,9 @@ static int fake_dqbuf(int slot, struct v4l2_buffer *b) {
 static int fake_reqbufs(struct v4l2_requestbuffers *r) {
   if (r->type != V4L2_BUF_TYPE_VIDEO_CAPTURE || r->memory != V4L2_MEMORY_MMAP) return EINVAL;
   if (dev.streaming) return EBUSY;
+  /* The fake renders no H.264 bitstream; refusing buffers keeps it from
+   * handing out YUYV bytes labelled H264. */
+  if (dev.pixfmt == V4L2_PIX_FMT_H264 && r->count > 0) return EINVAL;
   fake_free_bufs();
   unsigned n = r->count > FAKE_MAX_BUFS ? FAKE_MAX_BUFS : r->count;
   size_t len = ((size_t)dev.width * dev.height * 2 + 4095) & ~(size_t)4095;
@@ -395,9 +401,11 @@ static int fake_ioctl_locked(int slot, unsigned long req, void *arg) {
       d->index = idx;
       d->type = type;
       d->pixelformat = dev.formats[idx];
-      d->flags = d->pixelformat == V4L2_PIX_FMT_MJPEG ? V4L2_FMT_FLAG_COMPRESSED : 0;
+      d->flags = d->pixelformat == V4L2_PIX_FMT_YUYV ? 0 : V4L2_FMT_FLAG_COMPRESSED;
       snprintf((char *)d->description, sizeof(d->description), "%s",
-               d->pixelformat == V4L2_PIX_FMT_MJPEG ? "Motion-JPEG" : "YUYV 4:2:2");
+               d->pixelformat == V4L2_PIX_FMT_MJPEG  ? "Motion-JPEG"
+               : d->pixelformat == V4L2_PIX_FMT_H264 ? "H.264"
+                                                     : "YUYV 4:2:2");
       return 0;
     }
     case VIDIOC_ENUM_FRAMESIZES: {

@@ -2,7 +2,9 @@
  * libv4l2 path, since CI has no camera and cannot load vivid/v4l2loopback.
  * Environment (read at each open of the device):
  *   FAKECAM_DEVICE        path of the fake node (default /dev/video-fake0)
- *   FAKECAM_FORMATS       "yuyv,mjpeg" (default), "yuyv" or "mjpeg"
+ *   FAKECAM_FORMATS       "yuyv,mjpeg" (default), "yuyv" or "mjpeg"; "h264"
+ *                         is listed and settable but never streams (REQBUFS
+ *                         fails): libv4l2 cannot convert it to RGB24
  *   FAKECAM_SIZES         "640x480,320x240" (default)
  *   FAKECAM_BUSY=1        open fails with EBUSY
  *   FAKECAM_META=1        a metadata node (no VIDEO_CAPTURE capability)
