@@ -109,8 +109,8 @@ static void split_row2(float *row, size_t plane, int pad, const float *xr, int W
   int m = 0;
   for (; 2 * m + 8 <= W; m += 4) { /* 4 wide: this runs on baseline x86-64 */
     vf a = vf_load(xr + 2 * m), b = vf_load(xr + 2 * m + 4);
-    vf_store(ev + m, __builtin_shuffle(a, b, (vi){0, 2, 4, 6}));
-    vf_store(od + m, __builtin_shuffle(a, b, (vi){1, 3, 5, 7}));
+    vf_store(ev + m, VF_SHUFFLE2(a, b, 0, 2, 4, 6));
+    vf_store(od + m, VF_SHUFFLE2(a, b, 1, 3, 5, 7));
   }
   for (; 2 * m < W; m++) {
     ev[m] = xr[2 * m];

@@ -20,6 +20,14 @@ static inline vf vf_max0(vf v) { return (vf)((vi)v & (v > (vf){0})); }
 /* a where m > 0, else 0 */
 static inline vf vf_where_pos(vf a, vf m) { return (vf)((vi)a & (m > (vf){0})); }
 
+/* Lanes i0..i3 of the 8 lanes of a then b: GCC spells it __builtin_shuffle,
+ * clang (the fuzzing build) __builtin_shufflevector. */
+#if defined(__clang__)
+#define VF_SHUFFLE2(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
+#else
+#define VF_SHUFFLE2(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (vi){i0, i1, i2, i3})
+#endif
+
 static inline float vf_hsum(vf v) {
   return (v[0] + v[2]) + (v[1] + v[3]);
 }
