@@ -327,6 +327,17 @@ static void camera_lost(capture_source *src, camera_state *c, int e) {
   ring_set_status(src->ring, CAPTURE_DISCONNECTED, msg);
 }
 
+/* Tells the consumer what the device granted (size, rate, format). */
+static void publish_granted(ring *r, const camera_state *c) {
+  capture_stats st;
+  memset(&st, 0, sizeof(st));
+  st.width = c->width;
+  st.height = c->height;
+  st.fps = c->fps;
+  memcpy(st.pixel_format, c->fourcc, sizeof(st.pixel_format));
+  ring_update_stats(r, &st);
+}
+
 /* While disconnected: one reopen attempt per second. 0 when streaming again,
  * -1 when aborted or the device came back unusable. */
 static int camera_reconnect(capture_source *src, camera_state *c) {
@@ -347,13 +358,7 @@ static int camera_reconnect(capture_source *src, camera_state *c) {
     char msg[CAPTURE_ERR_LEN];
     cap_msg(msg, sizeof(msg), "%s: camera reconnected after %.1f s", c->device,
             ring_now() - lost_at);
-    capture_stats st;
-    memset(&st, 0, sizeof(st));
-    st.width = c->width;
-    st.height = c->height;
-    st.fps = c->fps;
-    memcpy(st.pixel_format, c->fourcc, sizeof(st.pixel_format));
-    ring_update_stats(r, &st);
+    publish_granted(r, c);
     ring_set_disconnected(r, 0);
     ring_set_status(r, CAPTURE_OK, msg);
     return 0;
@@ -424,13 +429,7 @@ int capture_open_camera(capture_source **out, const capture_camera_opts *opts, c
     camera_destroy(c);
     return CAPTURE_ERROR;
   }
-  capture_stats st;
-  memset(&st, 0, sizeof(st));
-  st.width = c->width;
-  st.height = c->height;
-  st.fps = c->fps;
-  memcpy(st.pixel_format, c->fourcc, sizeof(st.pixel_format));
-  ring_update_stats(src->ring, &st);
+  publish_granted(src->ring, c);
   src->impl = c;
   src->run = camera_run;
   src->destroy = camera_destroy;

@@ -12,19 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "model_file.h"
 #include "net.h" /* net_is_folded */
 #include "nn.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* "[32,1,3,3]" */
 static void format_shape(const int *dims, int ndim, char *out, size_t len) {

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "nn.h"
 
 _Static_assert(sizeof(float) == 4, "f32 fields need a 4-byte float");
@@ -59,15 +60,6 @@ _Static_assert(sizeof(float) == 4, "f32 fields need a 4-byte float");
 static const unsigned char kMagic[4] = {'E', 'M', 'O', 'C'};
 enum { HEADER_SIZE = 16, TRAILER_SIZE = 4 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* ---- writing ---------------------------------------------------------------
  * A writer with p == NULL only counts bytes, so the encoder runs once to size
