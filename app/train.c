@@ -68,6 +68,8 @@ typedef struct {
   float *split_x; /* owned when val comes from --val-split */
   int *split_y;
   nn_model model;
+  char *arch;      /* owned: architecture text of a fresh run (--arch or --init) */
+  nn_model init;   /* owned: the --init model, until its weights are copied */
   nn_adamw *opt;
   float *class_weights; /* [K] or NULL */
   float *batch_x, *batch_probs, *val_probs, *val_logits;
@@ -88,6 +90,8 @@ static void run_free(run *r) {
     free(r->best);
   }
   nn_model_free(&r->model);
+  free(r->arch);
+  nn_model_free(&r->init);
   nn_adamw_destroy(r->opt);
   free(r->class_weights);
   free(r->batch_x);
@@ -245,50 +249,48 @@ static int same_class_lists(const nn_model *m, const dataset *d) {
   return 1;
 }
 
-/* The model: resumed, or a fresh net (optionally from --init). */
+/* The architecture of a fresh run, read once: the --init model's (loaded
+ * here, its weights are copied in setup_model) or the --arch file's. */
+static int load_architecture(run *r, char *err, size_t errlen) {
+  train_config *cfg = &r->st.cfg;
+  if (cfg->init_path[0]) {
+    if (nn_model_load(cfg->init_path, &r->init, 1, NULL, err, errlen) != 0) return -1;
+    r->arch = strdup(nn_net_arch_text(r->init.net));
+    if (!r->arch) snprintf(err, errlen, "out of memory");
+  } else {
+    r->arch = text_file_read(cfg->arch_path, TEXT_FILE_ARCH_MAX, err, errlen);
+  }
+  return r->arch ? 0 : -1;
+}
+
+/* A fresh net for the data's classes, from --init's weights when given. */
 static int setup_model(run *r, char *err, size_t errlen) {
   train_config *cfg = &r->st.cfg;
   const dataset *d = &r->train;
-  char *arch = NULL;
-  char arch_source[1024];
-  nn_model init = {0};
-  if (cfg->init_path[0]) {
-    if (nn_model_load(cfg->init_path, &init, 1, NULL, err, errlen) != 0) return -1;
-    arch = strdup(nn_net_arch_text(init.net));
-    snprintf(arch_source, sizeof arch_source, "%s", cfg->init_path);
-  } else {
-    if (!(arch = text_file_read(cfg->arch_path, TEXT_FILE_ARCH_MAX, err, errlen))) return -1;
-    snprintf(arch_source, sizeof arch_source, "%s", cfg->arch_path);
-  }
-  int rc = -1;
-  if (!arch) {
-    snprintf(err, errlen, "out of memory");
-    goto done;
-  }
-  if (nn_net_create(&r->model.net, arch, arch_source, d->num_classes, cfg->batch, cfg->seed, err,
+  const char *source = cfg->init_path[0] ? cfg->init_path : cfg->arch_path;
+  if (nn_net_create(&r->model.net, r->arch, source, d->num_classes, cfg->batch, cfg->seed, err,
                     errlen) != 0)
-    goto done;
-  if (init.net) {
-    int same = same_class_lists(&init, d);
-    int copied = copy_pretrained(r->model.net, init.net, same);
+    return -1;
+  if (r->init.net) {
+    int same = same_class_lists(&r->init, d);
+    int copied = copy_pretrained(r->model.net, r->init.net, same);
     printf("initialised %d of %d tensors from %s%s\n", copied, nn_net_num_tensors(r->model.net),
            cfg->init_path, same ? "" : " (new classifier head for the new classes)");
+    nn_model_free(&r->init);
   }
   r->model.num_classes = d->num_classes;
   r->model.class_names = calloc(d->num_classes, sizeof(char *));
-  if (!r->model.class_names) goto done;
+  if (!r->model.class_names) goto oom;
   for (int k = 0; k < d->num_classes; k++)
-    if (!(r->model.class_names[k] = strdup(d->class_names[k]))) goto done;
+    if (!(r->model.class_names[k] = strdup(d->class_names[k]))) goto oom;
   char pre[160];
   snprintf(pre, sizeof pre, PREPROCESS_FMT, d->c == 1 ? "grey" : "rgb", cfg->crop_scale);
-  if (!(r->model.preprocess = strdup(pre))) goto done;
+  if (!(r->model.preprocess = strdup(pre))) goto oom;
   r->model.flip_tta = cfg->flip_tta;
-  if (nn_adamw_create(&r->opt, r->model.net, err, errlen) != 0) goto done;
-  rc = 0;
-done:
-  free(arch);
-  nn_model_free(&init);
-  return rc;
+  return nn_adamw_create(&r->opt, r->model.net, err, errlen);
+oom:
+  snprintf(err, errlen, "out of memory");
+  return -1;
 }
 
 /* Validation pass in inference mode: loss, accuracy, macro-F1, and the
@@ -545,19 +547,12 @@ static int load_data(run *r, char *err, size_t errlen) {
     c = nn_net_input_c(r->model.net);
     h = nn_net_input_h(r->model.net);
     w = nn_net_input_w(r->model.net);
-  } else if (cfg->init_path[0]) {
-    nn_model probe = {0};
-    if (nn_model_load(cfg->init_path, &probe, 1, NULL, err, errlen) != 0) return -1;
-    c = nn_net_input_c(probe.net);
-    h = nn_net_input_h(probe.net);
-    w = nn_net_input_w(probe.net);
-    nn_model_free(&probe);
-  } else {
-    char *arch = text_file_read(cfg->arch_path, TEXT_FILE_ARCH_MAX, err, errlen);
-    if (!arch) return -1;
-    int rc = arch_input_shape(arch, cfg->arch_path, &c, &h, &w, err, errlen);
-    free(arch);
-    if (rc != 0) return -1;
+  } else if (r->init.net) {
+    c = nn_net_input_c(r->init.net);
+    h = nn_net_input_h(r->init.net);
+    w = nn_net_input_w(r->init.net);
+  } else if (arch_input_shape(r->arch, cfg->arch_path, &c, &h, &w, err, errlen) != 0) {
+    return -1;
   }
   double t0 = now_s();
   const char *const *known = r->model.net ? (const char *const *)r->model.class_names : NULL;
@@ -615,6 +610,7 @@ int train_run(train_config *cfg, const char *resume_path) {
   }
   cfg = &r.st.cfg;
   nn_set_threads(cfg->threads);
+  if (!resume_path && load_architecture(&r, err, sizeof err) != 0) goto fail;
   if (load_data(&r, err, sizeof err) != 0) goto fail;
   if (resume_path) {
     if (resize_resumed_net(&r, err, sizeof err) != 0) goto fail;
