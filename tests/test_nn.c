@@ -265,19 +265,22 @@ static void test_batch_vs_samples(void) {
 }
 
 /* Depthwise conv forward against the textbook sum, for strides 1..3 and
- * kernels 3 and 5 on planes wide enough for the vectorised phase split. */
+ * kernels 3 and 5 on planes wide enough for the vectorised phase split; a
+ * batch of 2 takes the per-plane path, 13 the batch path (8 per bundle). */
 static void test_dwconv_reference(void) {
   static const int cases[][4] = {{3, 1, 9, 37}, {3, 2, 9, 37}, {5, 2, 8, 34}, {3, 3, 7, 20},
                                  {5, 1, 6, 17}, {3, 2, 5, 16}, {5, 3, 4, 5}};
-  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
-    int K = cases[t][0], St = cases[t][1], H = cases[t][2], W = cases[t][3], C = 3, N = 2;
+  for (size_t t = 0; t < 2 * sizeof cases / sizeof cases[0]; t++) {
+    size_t c7 = t % (sizeof cases / sizeof cases[0]);
+    int K = cases[c7][0], St = cases[c7][1], H = cases[c7][2], W = cases[c7][3], C = 3;
+    int N = t == c7 ? 2 : 13;
     char arch[160];
     snprintf(arch, sizeof arch, "input %d %d %d\ndwconv %d %d\ngap\ndense classes\nsoftmax\n", H,
              W, C, K, St);
     nn_net *net = make(arch, 2, N, 3 + t);
     layer *l = &net->L[0];
     for (int c = 0; c < C; c++) l->b[c] = 0.1f * (c + 1);
-    float *x = malloc(sizeof(float) * N * C * H * W), probs[4];
+    float *x = malloc(sizeof(float) * N * C * H * W), probs[2 * 13];
     for (int i = 0; i < N * C * H * W; i++) x[i] = frand();
     nn_net_set_training(net, 1);
     nn_net_forward(net, x, N, probs);
@@ -296,8 +299,8 @@ static void test_dwconv_reference(void) {
             }
           worst = fmax(worst, fabs(l->act[(p * OH + oy) * OW + ox] - want));
         }
-    CHECK(worst < 1e-5, "dwconv K %d stride %d on %dx%d: off the reference by %g", K, St, H, W,
-          worst);
+    CHECK(worst < 1e-5, "dwconv K %d stride %d on %dx%d, batch %d: off the reference by %g", K,
+          St, H, W, N, worst);
     free(x);
     nn_net_destroy(net);
   }

@@ -16,7 +16,6 @@ const char *const layer_kind_names[] = {"conv", "dwconv",  "bn",    "relu",   "m
 enum { MAX_TOKENS = 8, MAX_LINE = 1024, MAX_LAYERS = 1024 };
 #define MAX_SIDE 4096        /* input height/width */
 #define MAX_CHANNELS 8192    /* conv OUT, dense N */
-#define MAX_KERNEL 15
 #define MAX_STRIDE 16
 #define MAX_FEATURES (1L << 26) /* floats in one sample's activation */
 
@@ -70,14 +69,14 @@ static int parse_layer(ctx *c, char **tok, int ntok, int num_classes, arch_layer
     usage = "conv OUT K STRIDE";
     if (ntok - 1 != 3) return fail(c, "conv: expected '%s', got %d number%s", usage, ntok - 1, ntok == 2 ? "" : "s");
     if (parse_int(c, w, "OUT", tok[1], 1, MAX_CHANNELS, &l->out) ||
-        parse_int(c, w, "K", tok[2], 1, MAX_KERNEL, &l->k) ||
+        parse_int(c, w, "K", tok[2], 1, ARCH_MAX_KERNEL, &l->k) ||
         parse_int(c, w, "STRIDE", tok[3], 1, MAX_STRIDE, &l->s))
       return -1;
   } else if (!strcmp(w, "dwconv")) {
     l->kind = L_DWCONV;
     usage = "dwconv K STRIDE";
     if (ntok - 1 != 2) return fail(c, "dwconv: expected '%s', got %d number%s", usage, ntok - 1, ntok == 2 ? "" : "s");
-    if (parse_int(c, w, "K", tok[1], 1, MAX_KERNEL, &l->k) ||
+    if (parse_int(c, w, "K", tok[1], 1, ARCH_MAX_KERNEL, &l->k) ||
         parse_int(c, w, "STRIDE", tok[2], 1, MAX_STRIDE, &l->s))
       return -1;
   } else if (!strcmp(w, "maxpool")) {

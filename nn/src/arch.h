@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#define ARCH_MAX_KERNEL 15 /* conv and dwconv K */
+
 typedef enum {
   L_CONV, L_DWCONV, L_BN, L_RELU, L_MAXPOOL, L_DROPOUT, L_GAP, L_DENSE, L_SOFTMAX
 } layer_kind;

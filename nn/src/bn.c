@@ -7,6 +7,7 @@
  * by y > 0, saving two passes over the activations. Split by channel. */
 #include "layer.h"
 #include "threads.h"
+#include "vec.h"
 
 #include <math.h>
 
@@ -17,29 +18,13 @@ typedef struct {
   int n, batch_stats, param_grads;
 } job;
 
-/* The per-channel loops, 8 floats wide: bn's planes are small (down to 6x6)
- * and its loops run once per plane, so each kernel walks one channel's
- * planes of all samples (stride C*hw apart) with float lanes within a plane
- * and double sums across planes. Compiled for AVX2 and for baseline x86-64,
- * picked at load time; lanes are summed in a fixed order, so both give the
- * same bits. */
-typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
-#if defined(__x86_64__) && defined(__GNUC__)
-#define BN_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define BN_CLONES
-#endif
-
-/* macros, not functions: a vf8 return value would change the ABI */
-#define v8_set(x) ((vf8){(x), (x), (x), (x), (x), (x), (x), (x)})
-#define v8_load(p) (*(const vf8 *)(p))
-#define v8_hsum(v) ((((v)[0] + (v)[4]) + ((v)[2] + (v)[6])) + (((v)[1] + (v)[5]) + ((v)[3] + (v)[7])))
-typedef int vi8 __attribute__((vector_size(32)));
-/* a where m > 0, else 0 */
-#define v8_where_pos(a, m) ((vf8)((vi8)(a) & ((m) > v8_set(0.0f))))
+/* The per-channel loops, 8 floats wide (vec.h): bn's planes are small (down
+ * to 6x6) and its loops run once per plane, so each kernel walks one
+ * channel's planes of all samples (stride C*hw apart) with float lanes within
+ * a plane and double sums across planes. */
 
 /* sums of d = x - pivot and d^2 over n planes of hw floats, stride apart */
-BN_CLONES static void channel_stats(const float *x, long stride, int n, long hw, float pivot,
+VEC_CLONES static void channel_stats(const float *x, long stride, int n, long hw, float pivot,
                                     double *sd, double *sdd) {
   vf8 vp = v8_set(pivot);
   double s1 = 0.0, s2 = 0.0;
@@ -51,7 +36,7 @@ BN_CLONES static void channel_stats(const float *x, long stride, int n, long hw,
       a += d;
       b += d * d;
     }
-    float fa = v8_hsum(a), fb = v8_hsum(b);
+    float fa = vf8_hsum(a), fb = vf8_hsum(b);
     for (; i < hw; i++) {
       float d = x[i] - pivot;
       fa += d;
@@ -65,7 +50,7 @@ BN_CLONES static void channel_stats(const float *x, long stride, int n, long hw,
 }
 
 /* y = x * a + b (then max(., 0) when relu) over n planes */
-BN_CLONES static void channel_affine(float *y, const float *x, long stride, int n, long hw,
+VEC_CLONES static void channel_affine(float *y, const float *x, long stride, int n, long hw,
                                      float a, float b, int relu) {
   vf8 va = v8_set(a), vb = v8_set(b);
   for (int s = 0; s < n; s++, x += stride, y += stride) {
@@ -87,7 +72,7 @@ BN_CLONES static void channel_affine(float *y, const float *x, long stride, int 
 }
 
 /* sums of g and g (x - mean), g = dy masked by y > 0 when y is non-NULL */
-BN_CLONES static void channel_grad_sums(const float *x, const float *dy, const float *y,
+VEC_CLONES static void channel_grad_sums(const float *x, const float *dy, const float *y,
                                         long stride, int n, long hw, float mean, double *sg,
                                         double *sgx) {
   vf8 vmean = v8_set(mean);
@@ -101,7 +86,7 @@ BN_CLONES static void channel_grad_sums(const float *x, const float *dy, const f
       a += g;
       b += g * (v8_load(x + i) - vmean);
     }
-    float fa = v8_hsum(a), fb = v8_hsum(b);
+    float fa = vf8_hsum(a), fb = vf8_hsum(b);
     for (; i < hw; i++) {
       float g = y && !(y[i] > 0.0f) ? 0.0f : dy[i];
       fa += g;
@@ -115,7 +100,7 @@ BN_CLONES static void channel_grad_sums(const float *x, const float *dy, const f
 }
 
 /* dx = gi (g - k0 - (x - mean) k1) */
-BN_CLONES static void channel_grad_apply(float *dx, const float *x, const float *dy,
+VEC_CLONES static void channel_grad_apply(float *dx, const float *x, const float *dy,
                                          const float *y, long stride, int n, long hw, float mean,
                                          float gi, float k0, float k1) {
   vf8 vmean = v8_set(mean), vg = v8_set(gi), v0 = v8_set(k0), v1 = v8_set(k1);

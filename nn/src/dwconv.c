@@ -2,7 +2,7 @@
  * K/2, with bias, as direct loops: SGEMM would see 1-row matrices here.
  * y[n,c,oy,ox] = b[c] + sum_{ky,kx} w[c,ky,kx] x[n,c,oy*S-pad+ky,ox*S-pad+kx].
  * Work is split by channel, so each channel's gradient has a single writer. */
-#include "layer.h"
+#include "dwconv.h"
 #include "threads.h"
 #include "vec.h"
 
@@ -18,13 +18,6 @@ static void valid_range(int size, int osize, int S, int pad, int k, int *lo, int
   if (*lo > *hi) *lo = *hi;
 }
 
-typedef struct {
-  const layer *l;
-  float *out, *din;
-  const float *in, *dout;
-  const layer_ws *ws;
-  int n, param_grads;
-} job;
 
 /* Forward works on a padded copy of each input plane split into S x S
  * phase planes, P[ry][rx][i][j] = xpad[S i + ry][S j + rx], each QH x QW
@@ -32,17 +25,12 @@ typedef struct {
  * phase (ky%S, kx%S) at (oy + ky/S, ox + kx/S): for every tap the whole
  * output is one contiguous multiply-add over OH rows of stride QW (columns
  * past OW are computed and dropped), whatever the stride. */
-#define MAX_TAPS (15 * 15)
-
-typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+#define MAX_TAPS (ARCH_MAX_KERNEL * ARCH_MAX_KERNEL)
 
 /* acc[i] = sum_t w[t] src[t][i] for i < n: all taps of one 8-wide chunk in
  * a register. Compiled twice, for AVX2 and baseline x86-64, picked at load
  * time: this is the one compute-bound loop nn runs outside SGEMM. */
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void taps_sum(float *acc, const float *const *src, const float *w, int taps, long n) {
+VEC_CLONES static void taps_sum(float *acc, const float *const *src, const float *w, int taps, long n) {
   long i = 0;
   for (; i + 8 <= n; i += 8) {
     vf8 a = {0};
@@ -62,10 +50,7 @@ static void taps_sum(float *acc, const float *const *src, const float *w, int ta
 /* dw[t] += sum_i dy[i] src[t][i] for i < n: taps in groups of 9 (a 3x3
  * kernel's), each 8-wide chunk of dy loaded once for the whole group. Lane
  * sums are added in a fixed order, so both clones give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void taps_dot(float *dw, const float *dy, const float *const *src, int taps, long n) {
+VEC_CLONES static void taps_dot(float *dw, const float *dy, const float *const *src, int taps, long n) {
   enum { G = 9 };
   for (int t0 = 0; t0 < taps; t0 += G) {
     const float *p[G];
@@ -79,7 +64,7 @@ static void taps_dot(float *dw, const float *dy, const float *const *src, int ta
       for (int g = 0; g < G; g++) a[g] += d * *(const vf8 *)(p[g] + i);
     }
     for (int g = 0; g < m; g++) {
-      float sum = ((a[g][0] + a[g][4]) + (a[g][2] + a[g][6])) + ((a[g][1] + a[g][5]) + (a[g][3] + a[g][7]));
+      float sum = vf8_hsum(a[g]);
       for (long k = i; k < n; k++) sum += dy[k] * p[g][k];
       dw[t0 + g] += sum;
     }
@@ -96,7 +81,9 @@ size_t dwconv_scratch_size(const layer *l) {
   int qh, qw, S = l->a.s;
   phase_dims(l, &qh, &qw);
   /* backward: phases of x, dy at stride QW, phases of dx */
-  return 2 * (size_t)S * S * (qh + 1) * qw + (size_t)l->a.oh * qw;
+  size_t planes = 2 * (size_t)S * S * (qh + 1) * qw + (size_t)l->a.oh * qw;
+  size_t batch = dwconv_batch_scratch_size(l);
+  return planes > batch ? planes : batch;
 }
 
 /* Stride 2: input column 2m + e (e = 0, 1) is padded column 2m + e + pad,
@@ -199,7 +186,7 @@ static void plane_forward(const layer *l, float *y, const float *x, const float 
 }
 
 static void fwd_planes(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
+  const dwconv_job *j = ctx;
   const layer *l = j->l;
   int C = l->a.c, K = l->a.k;
   long ihw = (long)l->a.h * l->a.w, ohw = (long)l->a.oh * l->a.ow;
@@ -211,10 +198,12 @@ static void fwd_planes(void *ctx, int part, int begin, int end) {
 }
 
 void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws) {
-  job j = {.l = l, .out = out, .in = in, .n = n, .ws = ws};
+  dwconv_job j = {.l = l, .out = out, .in = in, .n = n, .ws = ws};
   double flops = 2.0 * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
-  int parts = par_parts(n * l->a.c, flops);
-  par_for(n * l->a.c, parts < ws->threads ? parts : ws->threads, fwd_planes, &j);
+  int batch = n >= DWCONV_BATCH_MIN, items = batch ? dwconv_batch_items(l, n) : n * l->a.c;
+  int parts = par_parts(items, flops);
+  par_for(items, parts < ws->threads ? parts : ws->threads,
+          batch ? dwconv_batch_forward_items : fwd_planes, &j);
 }
 
 /* Backward on the phase planes: with dy laid out at row stride QW (zeros
@@ -227,7 +216,7 @@ void dwconv_forward(const layer *l, float *out, const float *in, int n, const la
  * dy. Split by channel, so each channel's gradient has one writer and sums
  * repeat. */
 static void bwd_channels(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
+  const dwconv_job *j = ctx;
   const layer *l = j->l;
   int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow, QH, QW, KK = K * K;
   phase_dims(l, &QH, &QW);
@@ -281,9 +270,10 @@ static void bwd_channels(void *ctx, int part, int begin, int end) {
 
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                      int param_grads, const layer_ws *ws) {
-  job j = {.l = l, .din = din, .in = in, .dout = dout, .n = n, .param_grads = param_grads,
+  dwconv_job j = {.l = l, .din = din, .in = in, .dout = dout, .n = n, .param_grads = param_grads,
            .ws = ws};
   double flops = 4.0 * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
   int parts = par_parts(l->a.c, flops);
-  par_for(l->a.c, parts < ws->threads ? parts : ws->threads, bwd_channels, &j);
+  par_for(l->a.c, parts < ws->threads ? parts : ws->threads,
+          n >= DWCONV_BATCH_MIN ? dwconv_batch_backward_channels : bwd_channels, &j);
 }

@@ -28,6 +28,26 @@ static inline vf vf_where_pos(vf a, vf m) { return (vf)((vi)a & (m > (vf){0})); 
 #define VF_SHUFFLE2(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (vi){i0, i1, i2, i3})
 #endif
 
+/* 8 lanes, for the loops compiled twice, for AVX2 and for baseline x86-64,
+ * and picked at load time (VEC_CLONES). Lane sums run in a fixed order, so
+ * both clones give the same bits. vf8_hsum is a macro: a vf8 argument of a
+ * function would change the ABI between the two. */
+typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+#if defined(__x86_64__) && defined(__GNUC__)
+#define VEC_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VEC_CLONES
+#endif
+typedef int vi8 __attribute__((vector_size(32)));
+/* macros, not functions, for the same reason */
+#define v8_set(x) ((vf8){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define v8_load(p) (*(const vf8 *)(p))
+#define v8_at(p) (*(vf8 *)(p)) /* load or store */
+/* a where m > 0, else 0 */
+#define v8_where_pos(a, m) ((vf8)((vi8)(a) & ((m) > v8_set(0.0f))))
+#define vf8_hsum(v) \
+  ((((v)[0] + (v)[4]) + ((v)[2] + (v)[6])) + (((v)[1] + (v)[5]) + ((v)[3] + (v)[7])))
+
 static inline float vf_hsum(vf v) {
   return (v[0] + v[2]) + (v[1] + v[3]);
 }

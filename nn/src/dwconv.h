@@ -1,0 +1,22 @@
+/* dwconv: what dwconv.c shares with dwconv_batch.c (private): the work of
+ * one call, and the batch path's pieces, run by dwconv.c's par_for. */
+#ifndef NN_DWCONV_H
+#define NN_DWCONV_H
+
+#include "layer.h"
+
+typedef struct {
+  const layer *l;
+  float *out, *din;        /* forward: y; backward: dx (NULL: not wanted) */
+  const float *in, *dout;  /* x; backward: dy */
+  const layer_ws *ws;
+  int n, param_grads;
+} dwconv_job;
+
+/* dwconv_batch.c: 8 samples in SIMD lanes */
+size_t dwconv_batch_scratch_size(const layer *l); /* floats per thread */
+int dwconv_batch_items(const layer *l, int n);    /* forward items: channels x blocks of 8 */
+void dwconv_batch_forward_items(void *job, int worker, int begin, int end);
+void dwconv_batch_backward_channels(void *job, int worker, int begin, int end);
+
+#endif
