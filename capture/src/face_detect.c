@@ -1,0 +1,417 @@
+/* face_detect: Viola-Jones frontal face detection with an OpenCV Haar cascade,
+ * following OpenCV's detectMultiScale so its trained cascades behave as they
+ * do there: the grey frame, downscaled once, is shrunk step by step into a
+ * pyramid; a fixed window slides over each level's integral image; every
+ * window is variance-normalised and run through the stages; raw hits are
+ * grouped like cv::groupRectangles.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "face_cascade.h"
+#include "util.h"
+
+/* Fixed-point bilinear weights, as OpenCV's INTER_LINEAR resize. */
+#define FD_COEF_BITS 11
+#define FD_COEF_ONE (1 << FD_COEF_BITS)
+/* Grouping tolerance of cv::groupRectangles as CascadeClassifier calls it. */
+#define FD_GROUP_EPS 0.2
+
+/* A cascade rectangle as four offsets into the integral image relative to
+ * the window's top-left corner: sum = s[a] - s[b] - s[c] + s[d]. */
+typedef struct {
+  int32_t a, b, c, d;
+  float weight;
+} fd_rect;
+
+/* One stump with its feature inlined, so a window walks one array. */
+typedef struct {
+  fd_rect r[CASCADE_MAX_RECTS]; /* unused ones have weight 0 */
+  int nrects;
+  float threshold, left, right;
+} fd_stump;
+
+typedef struct {
+  int64_t x, y, w, h; /* sums over the class's raw hits */
+  int n;
+} fd_class;
+
+struct capture_face_detector {
+  const capture_cascade *c; /* borrowed */
+  fd_stump *stumps;         /* [c->nstumps], offsets valid for `stride` */
+  int stride;               /* integral row stride the offsets were made for */
+  fd_rect norm;             /* the window shrunk by 1 px per side (weight = area) */
+  /* Scratch for frames whose detection image is at most cap_w x cap_h. */
+  int cap_w, cap_h;
+  float *greyf;     /* [cap_h][cap_w] grey in [0,1] from capture_crop_resize */
+  uint8_t *base;    /* [cap_h][cap_w] the downscaled grey frame */
+  int32_t *hrow;    /* [2][cap_w] horizontally interpolated base rows */
+  int32_t *xofs;    /* [cap_w] left source column of each level column */
+  int32_t *xw;      /* [cap_w] weight of the right source column */
+  uint8_t *row;     /* [cap_w] one level row */
+  uint32_t *sum;    /* [cap_h + 1][stride] integral image, modulo 2^32 */
+  uint32_t *sqsum;  /* [cap_h + 1][stride] integral of squares, modulo 2^32 */
+  /* Raw hits and their grouping; grown only when a frame has more hits. */
+  int hits_cap;
+  capture_rect *hits; /* [hits_cap] in detection-image pixels */
+  int *label;         /* [hits_cap] class of each hit */
+  fd_class *cls;      /* [hits_cap] */
+  capture_rect *out;  /* [hits_cap] grouped boxes before sorting */
+};
+
+void capture_face_defaults(capture_face_opts *o) {
+  o->min_face = 48;
+  o->detect_width = 320;
+  o->scale_step = 1.2f;
+  o->min_neighbors = 3;
+}
+
+int capture_face_detector_create(capture_face_detector **out, const capture_cascade *c, char *err,
+                                 size_t errlen) {
+  if (!out || !c) {
+    cap_msg(err, errlen, "capture_face_detector_create: no %s", out ? "cascade" : "output pointer");
+    return -1;
+  }
+  *out = NULL;
+  capture_face_detector *d = calloc(1, sizeof(*d));
+  if (d) d->stumps = calloc((size_t)c->nstumps, sizeof(fd_stump));
+  if (!d || !d->stumps) {
+    free(d);
+    cap_msg(err, errlen, "face detector: out of memory for %d stumps", c->nstumps);
+    return -1;
+  }
+  d->c = c;
+  *out = d;
+  return 0;
+}
+
+static void fd_free_scratch(capture_face_detector *d) {
+  free(d->greyf);
+  free(d->base);
+  free(d->hrow);
+  free(d->xofs);
+  free(d->xw);
+  free(d->row);
+  free(d->sum);
+  free(d->sqsum);
+  d->greyf = NULL;
+  d->base = d->row = NULL;
+  d->hrow = d->xofs = d->xw = NULL;
+  d->sum = d->sqsum = NULL;
+  d->cap_w = d->cap_h = 0;
+}
+
+void capture_face_detector_destroy(capture_face_detector *d) {
+  if (!d) return;
+  fd_free_scratch(d);
+  free(d->hits);
+  free(d->label);
+  free(d->cls);
+  free(d->out);
+  free(d->stumps);
+  free(d);
+}
+
+static fd_rect fd_make_rect(int x, int y, int w, int h, float weight, int stride) {
+  fd_rect r;
+  r.a = y * stride + x;
+  r.b = y * stride + x + w;
+  r.c = (y + h) * stride + x;
+  r.d = (y + h) * stride + x + w;
+  r.weight = weight;
+  return r;
+}
+
+/* Rewrites the stumps' offsets for a new integral stride. */
+static void fd_set_stride(capture_face_detector *d, int stride) {
+  const capture_cascade *c = d->c;
+  for (int i = 0; i < c->nstumps; i++) {
+    const cascade_stump *s = &c->stumps[i];
+    const cascade_feature *f = &c->features[s->feature];
+    fd_stump *o = &d->stumps[i];
+    memset(o, 0, sizeof(*o));
+    for (int k = 0; k < f->nrects; k++)
+      o->r[k] = fd_make_rect(f->r[k].x, f->r[k].y, f->r[k].w, f->r[k].h, f->r[k].weight, stride);
+    o->nrects = f->nrects;
+    o->threshold = s->threshold;
+    o->left = s->left;
+    o->right = s->right;
+  }
+  int nw = c->win_w - 2, nh = c->win_h - 2;
+  d->norm = fd_make_rect(1, 1, nw, nh, (float)(nw * nh), stride);
+  d->stride = stride;
+}
+
+/* Grows the image scratch to hold a w x h detection image. */
+static int fd_reserve_image(capture_face_detector *d, int w, int h) {
+  if (w <= d->cap_w && h <= d->cap_h) return 0;
+  int cw = w > d->cap_w ? w : d->cap_w, ch = h > d->cap_h ? h : d->cap_h;
+  fd_free_scratch(d);
+  size_t px = (size_t)cw * (size_t)ch, ipx = (size_t)(cw + 1) * (size_t)(ch + 1);
+  d->greyf = malloc(px * sizeof(float));
+  d->base = malloc(px);
+  d->hrow = malloc(2 * (size_t)cw * sizeof(int32_t));
+  d->xofs = malloc((size_t)cw * sizeof(int32_t));
+  d->xw = malloc((size_t)cw * sizeof(int32_t));
+  d->row = malloc((size_t)cw);
+  d->sum = malloc(ipx * sizeof(uint32_t));
+  d->sqsum = malloc(ipx * sizeof(uint32_t));
+  if (!d->greyf || !d->base || !d->hrow || !d->xofs || !d->xw || !d->row || !d->sum ||
+      !d->sqsum) {
+    fd_free_scratch(d);
+    return -1;
+  }
+  d->cap_w = cw;
+  d->cap_h = ch;
+  fd_set_stride(d, cw + 1);
+  return 0;
+}
+
+static int fd_reserve_hits(capture_face_detector *d, int n) {
+  if (n <= d->hits_cap) return 0;
+  int cap = d->hits_cap ? d->hits_cap : 1024;
+  while (cap < n) cap *= 2;
+  void *h = realloc(d->hits, (size_t)cap * sizeof(*d->hits));
+  if (h) d->hits = h;
+  void *l = realloc(d->label, (size_t)cap * sizeof(*d->label));
+  if (l) d->label = l;
+  void *c = realloc(d->cls, (size_t)cap * sizeof(*d->cls));
+  if (c) d->cls = c;
+  void *o = realloc(d->out, (size_t)cap * sizeof(*d->out));
+  if (o) d->out = o;
+  if (!h || !l || !c || !o) return -1;
+  d->hits_cap = cap;
+  return 0;
+}
+
+/* Resizes the w x h base image to one lw x lh pyramid level (bilinear with
+ * pixel centres aligned, as OpenCV's INTER_LINEAR) and builds its integral
+ * and squared integral images row by row. Sums wrap modulo 2^32: any window
+ * sum is below 2^32 (64 x 64 x 255^2 < 2^28), so differences stay exact. */
+static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, int lh) {
+  const int stride = d->stride;
+  double sx = (double)w / lw, sy = (double)h / lh;
+  for (int x = 0; x < lw; x++) {
+    double fx = (x + 0.5) * sx - 0.5;
+    int x0 = (int)floor(fx);
+    double t = fx - x0;
+    if (x0 < 0) x0 = 0, t = 0;
+    if (x0 >= w - 1) x0 = w - 1, t = 0;
+    d->xofs[x] = x0;
+    d->xw[x] = (int32_t)lrint(t * FD_COEF_ONE);
+  }
+  memset(d->sum, 0, (size_t)(lw + 1) * sizeof(uint32_t));
+  memset(d->sqsum, 0, (size_t)(lw + 1) * sizeof(uint32_t));
+  int32_t *h0 = d->hrow, *h1 = d->hrow + d->cap_w;
+  for (int y = 0; y < lh; y++) {
+    double fy = (y + 0.5) * sy - 0.5;
+    int y0 = (int)floor(fy);
+    double t = fy - y0;
+    if (y0 < 0) y0 = 0, t = 0;
+    if (y0 >= h - 1) y0 = h - 1, t = 0;
+    int32_t wy = (int32_t)lrint(t * FD_COEF_ONE);
+    const uint8_t *r0 = d->base + (size_t)y0 * d->cap_w;
+    const uint8_t *r1 = wy ? r0 + d->cap_w : r0;
+    for (int x = 0; x < lw; x++) {
+      int x0 = d->xofs[x], x1 = x0 + (d->xw[x] != 0);
+      h0[x] = r0[x0] * (FD_COEF_ONE - d->xw[x]) + r0[x1] * d->xw[x];
+      h1[x] = r1[x0] * (FD_COEF_ONE - d->xw[x]) + r1[x1] * d->xw[x];
+    }
+    /* (h0 (1 - wy) + h1 wy) / 2^22, rounded; fits int32: 255 * 2^22 < 2^31 */
+    for (int x = 0; x < lw; x++)
+      d->row[x] = (uint8_t)((h0[x] * (FD_COEF_ONE - wy) + h1[x] * wy + (1 << 21)) >> 22);
+    uint32_t *s = d->sum + (size_t)(y + 1) * stride, *sq = d->sqsum + (size_t)(y + 1) * stride;
+    const uint32_t *sp = s - stride, *sqp = sq - stride;
+    uint32_t rs = 0, rsq = 0;
+    s[0] = sq[0] = 0;
+    for (int x = 0; x < lw; x++) {
+      uint32_t v = d->row[x];
+      rs += v;
+      rsq += v * v;
+      s[x + 1] = sp[x + 1] + rs;
+      sq[x + 1] = sqp[x + 1] + rsq;
+    }
+  }
+}
+
+static inline int32_t fd_rect_sum(const uint32_t *p, const fd_rect *r) {
+  return (int32_t)(p[r->a] - p[r->b] - p[r->c] + p[r->d]);
+}
+
+/* Runs the cascade on the window whose integral corner is at offset ofs.
+ * Returns 1 when every stage passes, else -(failing stage), so 0 means the
+ * first stage rejected it (OpenCV's convention, used to skip ahead). */
+static int fd_run_window(const capture_face_detector *d, size_t ofs) {
+  const uint32_t *p = d->sum + ofs, *q = d->sqsum + ofs;
+  /* std-dev factor: sqrt(area * sum(x^2) - sum(x)^2); 1 for flat windows */
+  int64_t s = fd_rect_sum(p, &d->norm);
+  int64_t sq = (int64_t)(uint32_t)(q[d->norm.a] - q[d->norm.b] - q[d->norm.c] + q[d->norm.d]);
+  int64_t nf2 = (int64_t)d->norm.weight * sq - s * s;
+  float inv_nf = nf2 > 0 ? (float)(1.0 / sqrt((double)nf2)) : 1.0f;
+  const capture_cascade *c = d->c;
+  const fd_stump *st = d->stumps;
+  for (int si = 0; si < c->nstages; si++) {
+    const cascade_stage *sg = &c->stages[si];
+    float acc = 0;
+    for (int k = sg->first, end = sg->first + sg->count; k < end; k++) {
+      const fd_stump *t = &st[k];
+      float v = t->r[0].weight * (float)fd_rect_sum(p, &t->r[0]) +
+                t->r[1].weight * (float)fd_rect_sum(p, &t->r[1]);
+      if (t->nrects > 2) v += t->r[2].weight * (float)fd_rect_sum(p, &t->r[2]);
+      acc += v * inv_nf < t->threshold ? t->left : t->right;
+    }
+    if (acc < sg->threshold) return -si;
+  }
+  return 1;
+}
+
+/* Scans one pyramid level; appends hits (in detection-image pixels). */
+static int fd_scan_level(capture_face_detector *d, int lw, int lh, double factor, int *nhits) {
+  const int ww = d->c->win_w, wh = d->c->win_h;
+  const int step = factor > 2.0 ? 1 : 2;
+  const int bw = (int)lrint(ww * factor), bh = (int)lrint(wh * factor);
+  for (int y = 0; y + wh <= lh; y += step) {
+    size_t rowofs = (size_t)y * d->stride;
+    for (int x = 0; x + ww <= lw; x += step) {
+      int r = fd_run_window(d, rowofs + (size_t)x);
+      if (r > 0) {
+        if (fd_reserve_hits(d, *nhits + 1) < 0) return -1;
+        d->hits[(*nhits)++] =
+            (capture_rect){(int)lrint(x * factor), (int)lrint(y * factor), bw, bh};
+      } else if (r == 0) {
+        x += step; /* rejected at once: the neighbour is very likely too */
+      }
+    }
+  }
+  return 0;
+}
+
+/* cv::groupRectangles' SimilarRects: all four edges within eps of the mean size. */
+static int fd_similar(const capture_rect *a, const capture_rect *b) {
+  double delta = FD_GROUP_EPS * (fmin(a->w, b->w) + fmin(a->h, b->h)) * 0.5;
+  return fabs((double)(a->x - b->x)) <= delta && fabs((double)(a->y - b->y)) <= delta &&
+         fabs((double)(a->x + a->w - b->x - b->w)) <= delta &&
+         fabs((double)(a->y + a->h - b->y - b->h)) <= delta;
+}
+
+static int fd_root(int *parent, int i) {
+  while (parent[i] != i) i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+/* Groups n raw hits into classes of similar boxes (transitive closure, as
+ * cv::partition), averages each class, keeps those with at least
+ * min_neighbors hits and drops a box inside a larger, better supported one
+ * (cv::groupRectangles' rule). Returns the boxes kept, in d->out. */
+static int fd_group(capture_face_detector *d, int n, int min_neighbors) {
+  int *parent = d->label;
+  for (int i = 0; i < n; i++) parent[i] = i;
+  for (int i = 0; i < n; i++)
+    for (int j = i + 1; j < n; j++)
+      if (fd_similar(&d->hits[i], &d->hits[j])) {
+        int a = fd_root(parent, i), b = fd_root(parent, j);
+        if (a != b) parent[b] = a;
+      }
+  int ncls = 0;
+  for (int i = 0; i < n; i++) /* number the roots 0..ncls-1, stored as -1-k */
+    if (parent[i] == i) d->cls[ncls] = (fd_class){0, 0, 0, 0, 0}, parent[i] = -1 - ncls++;
+  for (int i = 0; i < n; i++) {
+    int r = i;
+    while (parent[r] >= 0) r = parent[r];
+    fd_class *k = &d->cls[-1 - parent[r]];
+    k->x += d->hits[i].x, k->y += d->hits[i].y, k->w += d->hits[i].w, k->h += d->hits[i].h;
+    k->n++;
+  }
+  capture_rect *avg = d->hits; /* the raw hits are no longer needed */
+  for (int k = 0; k < ncls; k++) {
+    double s = 1.0 / d->cls[k].n;
+    avg[k] = (capture_rect){(int)lrint(d->cls[k].x * s), (int)lrint(d->cls[k].y * s),
+                            (int)lrint(d->cls[k].w * s), (int)lrint(d->cls[k].h * s)};
+  }
+  int kept = 0;
+  for (int i = 0; i < ncls; i++) {
+    int n1 = d->cls[i].n;
+    if (n1 < min_neighbors) continue;
+    const capture_rect *r1 = &avg[i];
+    int inside = 0;
+    for (int j = 0; j < ncls && !inside; j++) {
+      int n2 = d->cls[j].n;
+      if (j == i || n2 < min_neighbors) continue;
+      const capture_rect *r2 = &avg[j];
+      int dx = (int)lrint(r2->w * FD_GROUP_EPS), dy = (int)lrint(r2->h * FD_GROUP_EPS);
+      inside = r1->x >= r2->x - dx && r1->y >= r2->y - dy && r1->x + r1->w <= r2->x + r2->w + dx &&
+               r1->y + r1->h <= r2->y + r2->h + dy && (n2 > (n1 > 3 ? n1 : 3) || n1 < 3);
+    }
+    if (!inside) d->out[kept++] = *r1;
+  }
+  return kept;
+}
+
+static int fd_by_area_desc(const void *a, const void *b) {
+  const capture_rect *p = a, *q = b;
+  long long ap = (long long)p->w * p->h, aq = (long long)q->w * q->h;
+  if (ap != aq) return ap < aq ? 1 : -1;
+  return p->y != q->y ? (p->y < q->y ? -1 : 1) : (p->x < q->x ? -1 : (p->x > q->x));
+}
+
+int capture_face_detect(capture_face_detector *d, const capture_image *img,
+                        const capture_face_opts *o, capture_rect *faces, int max) {
+  if (!d || !img || (max > 0 && !faces)) return -1;
+  if (!img->pixels || img->width <= 0 || img->height <= 0 ||
+      (img->channels != 1 && img->channels != 3 && img->channels != 4))
+    return -1;
+  capture_face_opts opt;
+  capture_face_defaults(&opt);
+  if (o) {
+    if (o->min_face > 0) opt.min_face = o->min_face;
+    opt.detect_width = o->detect_width;
+    if (o->scale_step > 1.001f && o->scale_step <= 4.0f) opt.scale_step = o->scale_step;
+    opt.min_neighbors = o->min_neighbors < 1 ? 1 : o->min_neighbors;
+  }
+  const int ww = d->c->win_w, wh = d->c->win_h;
+  /* The detection image: grey, at most detect_width wide (<= 0: full width). */
+  int dw = img->width;
+  if (opt.detect_width > 0 && opt.detect_width < dw) dw = opt.detect_width;
+  int dh = (int)lrint((double)img->height * dw / img->width);
+  if (dh < 1) dh = 1;
+  if (dw < ww || dh < wh) return 0;
+  if (fd_reserve_image(d, dw, dh) < 0) return -1;
+  capture_rect all = {0, 0, img->width, img->height};
+  capture_crop_resize(img, all, 1, dh, dw, d->greyf);
+  for (int y = 0; y < dh; y++)
+    for (int x = 0; x < dw; x++) {
+      float v = d->greyf[(size_t)y * dw + x] * 255.0f + 0.5f;
+      d->base[(size_t)y * d->cap_w + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+  /* Scales: the window grows by scale_step from min_face (in detection pixels). */
+  double to_det = (double)dw / img->width;
+  double f0 = opt.min_face * to_det / ww;
+  if (f0 < 1.0) f0 = 1.0;
+  int nhits = 0;
+  for (double factor = f0;; factor *= opt.scale_step) {
+    int lw = (int)lrint(dw / factor), lh = (int)lrint(dh / factor);
+    if (lw < ww || lh < wh) break;
+    fd_level_integrals(d, dw, dh, lw, lh);
+    if (fd_scan_level(d, lw, lh, factor, &nhits) < 0) return -1;
+  }
+  if (nhits == 0) return 0;
+  int n = fd_group(d, nhits, opt.min_neighbors);
+  qsort(d->out, (size_t)n, sizeof(*d->out), fd_by_area_desc);
+  /* Back to source pixels, clipped to the image. */
+  double sx = (double)img->width / dw, sy = (double)img->height / dh;
+  int count = 0;
+  for (int i = 0; i < n && count < max; i++) {
+    const capture_rect *r = &d->out[i];
+    int x0 = (int)lrint(r->x * sx), y0 = (int)lrint(r->y * sy);
+    int x1 = (int)lrint((r->x + r->w) * sx), y1 = (int)lrint((r->y + r->h) * sy);
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 > img->width) x1 = img->width;
+    if (y1 > img->height) y1 = img->height;
+    if (x1 <= x0 || y1 <= y0) continue;
+    faces[count++] = (capture_rect){x0, y0, x1 - x0, y1 - y0};
+  }
+  return count;
+}
