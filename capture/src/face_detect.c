@@ -19,19 +19,38 @@
 /* Grouping tolerance of cv::groupRectangles as CascadeClassifier calls it. */
 #define FD_GROUP_EPS 0.2
 
-/* A cascade rectangle as four offsets into the integral image relative to
- * the window's top-left corner: sum = s[a] - s[b] - s[c] + s[d]. */
+/* Windows are evaluated four at a time, one per lane: neighbouring windows
+ * read neighbouring integral entries, so each rectangle corner is one
+ * unaligned 4-lane load (GCC/Clang vector extensions: SSE2 on x86-64). */
+#define FD_LANES 4
+typedef uint32_t fd_vu __attribute__((vector_size(16), aligned(4), may_alias));
+typedef int32_t fd_vi __attribute__((vector_size(16)));
+typedef float fd_vf __attribute__((vector_size(16)));
+
+/* Integral layouts. Levels scanned with step 1 keep columns in order; levels
+ * scanned with step 2 store even columns, then odd ones, so that the windows
+ * at x, x+2, x+4, x+6 also read consecutive entries. */
+enum { FD_PLAIN = 0, FD_SPLIT = 1 };
+
+/* A rectangle's four corners as offsets into the integral image from the
+ * window's base entry: sum = s[a] - s[b] - s[c] + s[d]. */
 typedef struct {
   int32_t a, b, c, d;
-  float weight;
-} fd_rect;
+} fd_corners;
 
 /* One stump with its feature inlined, so a window walks one array. */
 typedef struct {
-  fd_rect r[CASCADE_MAX_RECTS]; /* unused ones have weight 0 */
-  int nrects;
+  fd_corners r[CASCADE_MAX_RECTS];
+  float w[CASCADE_MAX_RECTS]; /* unused rectangles: weight 0 */
   float threshold, left, right;
 } fd_stump;
+
+/* A stage's stumps, those with two rectangles first, then those with three,
+ * so neither loop branches on the count (the stage sum is order-free). */
+typedef struct {
+  int first, n2, n3;
+  float threshold;
+} fd_stage;
 
 typedef struct {
   int64_t x, y, w, h; /* sums over the class's raw hits */
@@ -40,9 +59,11 @@ typedef struct {
 
 struct capture_face_detector {
   const capture_cascade *c; /* borrowed */
-  fd_stump *stumps;         /* [c->nstumps], offsets valid for `stride` */
-  int stride;               /* integral row stride the offsets were made for */
-  fd_rect norm;             /* the window shrunk by 1 px per side (weight = area) */
+  fd_stage *stages;         /* [c->nstages] */
+  fd_stump *tab[2];         /* [c->nstumps] per layout, offsets valid for stride */
+  fd_corners norm[2];       /* the window shrunk by 1 px per side, per layout */
+  int norm_area;
+  int stride, half; /* integral row stride; start of the odd columns (split) */
   /* Scratch for frames whose detection image is at most cap_w x cap_h. */
   int cap_w, cap_h;
   float *greyf;     /* [cap_h][cap_w] grey in [0,1] from capture_crop_resize */
@@ -76,9 +97,13 @@ int capture_face_detector_create(capture_face_detector **out, const capture_casc
   }
   *out = NULL;
   capture_face_detector *d = calloc(1, sizeof(*d));
-  if (d) d->stumps = calloc((size_t)c->nstumps, sizeof(fd_stump));
-  if (!d || !d->stumps) {
-    free(d);
+  if (d) {
+    d->stages = calloc((size_t)c->nstages, sizeof(fd_stage));
+    d->tab[0] = calloc((size_t)c->nstumps, sizeof(fd_stump));
+    d->tab[1] = calloc((size_t)c->nstumps, sizeof(fd_stump));
+  }
+  if (!d || !d->stages || !d->tab[0] || !d->tab[1]) {
+    capture_face_detector_destroy(d);
     cap_msg(err, errlen, "face detector: out of memory for %d stumps", c->nstumps);
     return -1;
   }
@@ -110,38 +135,64 @@ void capture_face_detector_destroy(capture_face_detector *d) {
   free(d->label);
   free(d->cls);
   free(d->out);
-  free(d->stumps);
+  free(d->stages);
+  free(d->tab[0]);
+  free(d->tab[1]);
   free(d);
 }
 
-static fd_rect fd_make_rect(int x, int y, int w, int h, float weight, int stride) {
-  fd_rect r;
-  r.a = y * stride + x;
-  r.b = y * stride + x + w;
-  r.c = (y + h) * stride + x;
-  r.d = (y + h) * stride + x + w;
-  r.weight = weight;
+/* Entry of integral column col within a row, per layout. */
+static inline int fd_col(int layout, int half, int col) {
+  return layout == FD_SPLIT ? (col & 1) * half + (col >> 1) : col;
+}
+
+/* Offsets of a rectangle relative to a window whose left column is even
+ * (always so in the split layout, whose levels are scanned with step 2). */
+static fd_corners fd_make_corners(int layout, int stride, int half, int x, int y, int w, int h) {
+  fd_corners r;
+  r.a = y * stride + fd_col(layout, half, x);
+  r.b = y * stride + fd_col(layout, half, x + w);
+  r.c = (y + h) * stride + fd_col(layout, half, x);
+  r.d = (y + h) * stride + fd_col(layout, half, x + w);
   return r;
 }
 
-/* Rewrites the stumps' offsets for a new integral stride. */
-static void fd_set_stride(capture_face_detector *d, int stride) {
+/* Rebuilds both stump tables (reordered per stage) for a new stride. */
+static void fd_set_layout(capture_face_detector *d, int stride, int half) {
   const capture_cascade *c = d->c;
-  for (int i = 0; i < c->nstumps; i++) {
-    const cascade_stump *s = &c->stumps[i];
-    const cascade_feature *f = &c->features[s->feature];
-    fd_stump *o = &d->stumps[i];
-    memset(o, 0, sizeof(*o));
-    for (int k = 0; k < f->nrects; k++)
-      o->r[k] = fd_make_rect(f->r[k].x, f->r[k].y, f->r[k].w, f->r[k].h, f->r[k].weight, stride);
-    o->nrects = f->nrects;
-    o->threshold = s->threshold;
-    o->left = s->left;
-    o->right = s->right;
+  for (int s = 0; s < c->nstages; s++) {
+    const cascade_stage *sg = &c->stages[s];
+    fd_stage *o = &d->stages[s];
+    o->first = sg->first;
+    o->n2 = o->n3 = 0;
+    o->threshold = sg->threshold;
+    for (int pass = 2; pass <= 3; pass++)
+      for (int k = sg->first; k < sg->first + sg->count; k++) {
+        const cascade_stump *st = &c->stumps[k];
+        const cascade_feature *f = &c->features[st->feature];
+        if ((f->nrects == 3) != (pass == 3)) continue;
+        int at = sg->first + o->n2 + o->n3;
+        *(pass == 2 ? &o->n2 : &o->n3) += 1;
+        for (int layout = 0; layout < 2; layout++) {
+          fd_stump *t = &d->tab[layout][at];
+          memset(t, 0, sizeof(*t));
+          for (int i = 0; i < f->nrects; i++) {
+            const cascade_rect *r = &f->r[i];
+            t->r[i] = fd_make_corners(layout, stride, half, r->x, r->y, r->w, r->h);
+            t->w[i] = r->weight;
+          }
+          t->threshold = st->threshold;
+          t->left = st->left;
+          t->right = st->right;
+        }
+      }
   }
   int nw = c->win_w - 2, nh = c->win_h - 2;
-  d->norm = fd_make_rect(1, 1, nw, nh, (float)(nw * nh), stride);
+  for (int layout = 0; layout < 2; layout++)
+    d->norm[layout] = fd_make_corners(layout, stride, half, 1, 1, nw, nh);
+  d->norm_area = nw * nh;
   d->stride = stride;
+  d->half = half;
 }
 
 /* Grows the image scratch to hold a w x h detection image. */
@@ -149,15 +200,18 @@ static int fd_reserve_image(capture_face_detector *d, int w, int h) {
   if (w <= d->cap_w && h <= d->cap_h) return 0;
   int cw = w > d->cap_w ? w : d->cap_w, ch = h > d->cap_h ? h : d->cap_h;
   fd_free_scratch(d);
-  size_t px = (size_t)cw * (size_t)ch, ipx = (size_t)(cw + 1) * (size_t)(ch + 1);
+  /* Integral columns 0..cw; the last lanes of a row's last group may read up
+   * to FD_LANES - 1 entries past its end: zeroed padding, never garbage. */
+  int half = (cw + 2) / 2, stride = 2 * half + FD_LANES;
+  size_t px = (size_t)cw * (size_t)ch, ipx = (size_t)stride * (size_t)(ch + 1) + FD_LANES;
   d->greyf = malloc(px * sizeof(float));
   d->base = malloc(px);
   d->hrow = malloc(2 * (size_t)cw * sizeof(int32_t));
   d->xofs = malloc((size_t)cw * sizeof(int32_t));
   d->xw = malloc((size_t)cw * sizeof(int32_t));
   d->row = malloc((size_t)cw);
-  d->sum = malloc(ipx * sizeof(uint32_t));
-  d->sqsum = malloc(ipx * sizeof(uint32_t));
+  d->sum = calloc(ipx, sizeof(uint32_t));
+  d->sqsum = calloc(ipx, sizeof(uint32_t));
   if (!d->greyf || !d->base || !d->hrow || !d->xofs || !d->xw || !d->row || !d->sum ||
       !d->sqsum) {
     fd_free_scratch(d);
@@ -165,7 +219,7 @@ static int fd_reserve_image(capture_face_detector *d, int w, int h) {
   }
   d->cap_w = cw;
   d->cap_h = ch;
-  fd_set_stride(d, cw + 1);
+  fd_set_layout(d, stride, half);
   return 0;
 }
 
@@ -188,10 +242,11 @@ static int fd_reserve_hits(capture_face_detector *d, int n) {
 
 /* Resizes the w x h base image to one lw x lh pyramid level (bilinear with
  * pixel centres aligned, as OpenCV's INTER_LINEAR) and builds its integral
- * and squared integral images row by row. Sums wrap modulo 2^32: any window
- * sum is below 2^32 (64 x 64 x 255^2 < 2^28), so differences stay exact. */
-static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, int lh) {
-  const int stride = d->stride;
+ * and squared integral images row by row in the given layout. Sums wrap
+ * modulo 2^32: any window sum is below 2^32 (64 x 64 x 255^2 < 2^28), so
+ * differences of wrapped entries are exact. */
+static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, int lh, int layout) {
+  const int stride = d->stride, half = d->half;
   double sx = (double)w / lw, sy = (double)h / lh;
   for (int x = 0; x < lw; x++) {
     double fx = (x + 0.5) * sx - 0.5;
@@ -202,8 +257,7 @@ static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, i
     d->xofs[x] = x0;
     d->xw[x] = (int32_t)lrint(t * FD_COEF_ONE);
   }
-  memset(d->sum, 0, (size_t)(lw + 1) * sizeof(uint32_t));
-  memset(d->sqsum, 0, (size_t)(lw + 1) * sizeof(uint32_t));
+  for (int x = 0; x <= lw; x++) d->sum[fd_col(layout, half, x)] = d->sqsum[fd_col(layout, half, x)] = 0;
   int32_t *h0 = d->hrow, *h1 = d->hrow + d->cap_w;
   for (int y = 0; y < lh; y++) {
     double fy = (y + 0.5) * sy - 0.5;
@@ -226,62 +280,109 @@ static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, i
     const uint32_t *sp = s - stride, *sqp = sq - stride;
     uint32_t rs = 0, rsq = 0;
     s[0] = sq[0] = 0;
-    for (int x = 0; x < lw; x++) {
-      uint32_t v = d->row[x];
-      rs += v;
-      rsq += v * v;
-      s[x + 1] = sp[x + 1] + rs;
-      sq[x + 1] = sqp[x + 1] + rsq;
+    if (layout == FD_PLAIN) {
+      for (int x = 0; x < lw; x++) {
+        uint32_t v = d->row[x];
+        rs += v;
+        rsq += v * v;
+        s[x + 1] = sp[x + 1] + rs;
+        sq[x + 1] = sqp[x + 1] + rsq;
+      }
+    } else {
+      for (int x = 0; x < lw; x++) {
+        uint32_t v = d->row[x];
+        int at = fd_col(FD_SPLIT, half, x + 1);
+        rs += v;
+        rsq += v * v;
+        s[at] = sp[at] + rs;
+        sq[at] = sqp[at] + rsq;
+      }
     }
   }
 }
 
-static inline int32_t fd_rect_sum(const uint32_t *p, const fd_rect *r) {
-  return (int32_t)(p[r->a] - p[r->b] - p[r->c] + p[r->d]);
+static inline fd_vf fd_splat(float v) { return (fd_vf){v, v, v, v}; }
+
+/* Sum of one rectangle in the four lanes' windows, as floats. */
+static inline fd_vf fd_rect4(const uint32_t *p, const fd_corners *r) {
+  fd_vu s = *(const fd_vu *)(p + r->a) - *(const fd_vu *)(p + r->b) - *(const fd_vu *)(p + r->c) +
+            *(const fd_vu *)(p + r->d);
+  return __builtin_convertvector((fd_vi)s, fd_vf);
 }
 
-/* Runs the cascade on the window whose integral corner is at offset ofs.
- * Returns 1 when every stage passes, else -(failing stage), so 0 means the
- * first stage rejected it (OpenCV's convention, used to skip ahead). */
-static int fd_run_window(const capture_face_detector *d, size_t ofs) {
-  const uint32_t *p = d->sum + ofs, *q = d->sqsum + ofs;
-  /* std-dev factor: sqrt(area * sum(x^2) - sum(x)^2); 1 for flat windows */
-  int64_t s = fd_rect_sum(p, &d->norm);
-  int64_t sq = (int64_t)(uint32_t)(q[d->norm.a] - q[d->norm.b] - q[d->norm.c] + q[d->norm.d]);
-  int64_t nf2 = (int64_t)d->norm.weight * sq - s * s;
-  float inv_nf = nf2 > 0 ? (float)(1.0 / sqrt((double)nf2)) : 1.0f;
+/* One stump in the four lanes: acc += (value / nf < threshold) ? left : right. */
+static inline fd_vf fd_leaf(fd_vf v, fd_vf inv_nf, const fd_stump *t) {
+  fd_vi lt = v * inv_nf < fd_splat(t->threshold);
+  return (fd_vf)((lt & (fd_vi)fd_splat(t->left)) | (~lt & (fd_vi)fd_splat(t->right)));
+}
+
+/* Runs the cascade on the windows whose integral entries start at base + k
+ * for the lanes k set in live. Returns the lanes that pass every stage.
+ * The std-dev normalisation is per window: nf = area * std-dev, and like
+ * OpenCV windows with a std-dev of 10 grey levels or less are no faces (flat
+ * walls, sky): area / nf must be below 0.1. */
+static unsigned fd_run4(const capture_face_detector *d, int layout, size_t base, unsigned live) {
+  const uint32_t *p = d->sum + base, *q = d->sqsum + base;
+  const fd_corners *n = &d->norm[layout];
+  const double area = d->norm_area;
+  float inv[FD_LANES] = {0};
+  int32_t on[FD_LANES] = {0};
+  int any = 0;
+  for (int k = 0; k < FD_LANES; k++) {
+    if (!(live >> k & 1)) continue;
+    int64_t s = (int32_t)(p[n->a + k] - p[n->b + k] - p[n->c + k] + p[n->d + k]);
+    int64_t sq = (uint32_t)(q[n->a + k] - q[n->b + k] - q[n->c + k] + q[n->d + k]);
+    int64_t nf2 = (int64_t)d->norm_area * sq - s * s;
+    if (nf2 <= 0) continue;
+    double nf = sqrt((double)nf2);
+    if (area >= 0.1 * nf) continue;
+    inv[k] = (float)(1.0 / nf);
+    on[k] = -1;
+    any = 1;
+  }
+  if (!any) return 0;
+  fd_vf inv_nf = {inv[0], inv[1], inv[2], inv[3]};
+  fd_vi alive = {on[0], on[1], on[2], on[3]};
   const capture_cascade *c = d->c;
-  const fd_stump *st = d->stumps;
+  const fd_stump *tab = d->tab[layout];
   for (int si = 0; si < c->nstages; si++) {
-    const cascade_stage *sg = &c->stages[si];
-    float acc = 0;
-    for (int k = sg->first, end = sg->first + sg->count; k < end; k++) {
-      const fd_stump *t = &st[k];
-      float v = t->r[0].weight * (float)fd_rect_sum(p, &t->r[0]) +
-                t->r[1].weight * (float)fd_rect_sum(p, &t->r[1]);
-      if (t->nrects > 2) v += t->r[2].weight * (float)fd_rect_sum(p, &t->r[2]);
-      acc += v * inv_nf < t->threshold ? t->left : t->right;
+    const fd_stage *sg = &d->stages[si];
+    const fd_stump *t = tab + sg->first, *end2 = t + sg->n2, *end3 = end2 + sg->n3;
+    fd_vf acc = fd_splat(0.0f);
+    for (; t < end2; t++) {
+      fd_vf v = fd_splat(t->w[0]) * fd_rect4(p, &t->r[0]) + fd_splat(t->w[1]) * fd_rect4(p, &t->r[1]);
+      acc += fd_leaf(v, inv_nf, t);
     }
-    if (acc < sg->threshold) return -si;
+    for (; t < end3; t++) {
+      fd_vf v = fd_splat(t->w[0]) * fd_rect4(p, &t->r[0]) + fd_splat(t->w[1]) * fd_rect4(p, &t->r[1]) +
+                fd_splat(t->w[2]) * fd_rect4(p, &t->r[2]);
+      acc += fd_leaf(v, inv_nf, t);
+    }
+    alive &= acc >= fd_splat(sg->threshold);
+    if (!(alive[0] | alive[1] | alive[2] | alive[3])) return 0;
   }
-  return 1;
+  return (alive[0] & 1u) | (alive[1] & 2u) | (alive[2] & 4u) | (alive[3] & 8u);
 }
 
-/* Scans one pyramid level; appends hits (in detection-image pixels). */
-static int fd_scan_level(capture_face_detector *d, int lw, int lh, double factor, int *nhits) {
+/* Scans one pyramid level, four windows at a time; appends hits (in
+ * detection-image pixels). Every window position of the grid is evaluated
+ * (OpenCV skips the neighbour of a window the first stage rejects). */
+static int fd_scan_level(capture_face_detector *d, int lw, int lh, double factor, int layout,
+                         int *nhits) {
   const int ww = d->c->win_w, wh = d->c->win_h;
-  const int step = factor > 2.0 ? 1 : 2;
+  const int step = layout == FD_SPLIT ? 2 : 1;
   const int bw = (int)lrint(ww * factor), bh = (int)lrint(wh * factor);
   for (int y = 0; y + wh <= lh; y += step) {
     size_t rowofs = (size_t)y * d->stride;
-    for (int x = 0; x + ww <= lw; x += step) {
-      int r = fd_run_window(d, rowofs + (size_t)x);
-      if (r > 0) {
+    for (int x = 0; x + ww <= lw; x += FD_LANES * step) {
+      unsigned live = 0;
+      for (int k = 0; k < FD_LANES; k++) live |= (unsigned)(x + k * step + ww <= lw) << k;
+      unsigned hit = fd_run4(d, layout, rowofs + (size_t)(layout == FD_SPLIT ? x / 2 : x), live);
+      for (int k = 0; hit && k < FD_LANES; k++, hit >>= 1) {
+        if (!(hit & 1)) continue;
         if (fd_reserve_hits(d, *nhits + 1) < 0) return -1;
-        d->hits[(*nhits)++] =
-            (capture_rect){(int)lrint(x * factor), (int)lrint(y * factor), bw, bh};
-      } else if (r == 0) {
-        x += step; /* rejected at once: the neighbour is very likely too */
+        d->hits[(*nhits)++] = (capture_rect){(int)lrint((x + k * step) * factor),
+                                             (int)lrint(y * factor), bw, bh};
       }
     }
   }
@@ -393,8 +494,10 @@ int capture_face_detect(capture_face_detector *d, const capture_image *img,
   for (double factor = f0;; factor *= opt.scale_step) {
     int lw = (int)lrint(dw / factor), lh = (int)lrint(dh / factor);
     if (lw < ww || lh < wh) break;
-    fd_level_integrals(d, dw, dh, lw, lh);
-    if (fd_scan_level(d, lw, lh, factor, &nhits) < 0) return -1;
+    /* step 2 below scale 2, then 1, as OpenCV */
+    int layout = factor >= 2.0 ? FD_PLAIN : FD_SPLIT;
+    fd_level_integrals(d, dw, dh, lw, lh, layout);
+    if (fd_scan_level(d, lw, lh, factor, layout, &nhits) < 0) return -1;
   }
   if (nhits == 0) return 0;
   int n = fd_group(d, nhits, opt.min_neighbors);
