@@ -6,6 +6,7 @@
 
 #include "assets.h"
 #include "bench_video.h"
+#include "capture.h"
 #include "cli.h"
 #include "commands.h"
 #include "nn.h"
@@ -14,7 +15,8 @@
 static const char help[] =
     "usage: emocam bench [--model MODEL | --arch FILE] [--classes N] [--threads N]\n"
     "                    [--repeats N] [--json]\n"
-    "       emocam bench --video FILE [--model MODEL] [--crop-scale F] [--json]\n"
+    "       emocam bench --video FILE [--model MODEL] [--crop center|face] [--cascade FILE]\n"
+    "                    [--crop-scale F] [--json]\n"
     "\n"
     "Network speed on random input: median batch-1 inference latency (ms, batch norm\n"
     "folded, as in the live path), batch-256 inference throughput and batch-64\n"
@@ -24,13 +26,16 @@ static const char help[] =
     "\"train_b64_images_per_s\", \"threads\", \"macs_per_image\", \"params\"}.\n"
     "\n"
     "With --video: headless decode + crop + resize frames per second, without the\n"
-    "network, at the model's input size (48x48 grey without a model).\n"
+    "network, at the model's input size (48x48 grey without a model); with --crop\n"
+    "face, also the face detector's cost per frame (cascade: --cascade FILE, default\n"
+    CAPTURE_CASCADE_DEFAULT ").\n"
     "\n"
     "  --threads N   default: all cores\n"
     "  --repeats N   runs per figure, the median is reported (default 5)\n";
 
 int cmd_bench(int argc, char **argv) {
-  const char *model_path = NULL, *arch_path = NULL, *video = NULL;
+  const char *model_path = NULL, *arch_path = NULL, *video = NULL, *cascade = NULL;
+  int face = 0;
   int classes = 7, threads = 0, repeats = 5, json = 0;
   float crop_scale = 1.0f;
   for (int i = 1; i < argc; i++) {
@@ -53,6 +58,14 @@ int cmd_bench(int argc, char **argv) {
       bad = !v || cli_parse_int("--repeats", v, 1, 1000, &repeats);
     } else if (cli_option(argc, argv, &i, "--crop-scale", &v)) {
       bad = !v || cli_parse_float("--crop-scale", v, 0.2, 1, &crop_scale);
+    } else if (cli_option(argc, argv, &i, "--crop", &v)) {
+      if (!v || (strcmp(v, "face") != 0 && strcmp(v, "center") != 0)) {
+        if (v) cli_error("bench: --crop: expected 'face' or 'center', got '%s'", v);
+        return EXIT_USAGE;
+      }
+      face = strcmp(v, "face") == 0;
+    } else if (cli_option(argc, argv, &i, "--cascade", &v)) {
+      bad = !(cascade = v);
     } else if (strcmp(argv[i], "--json") == 0) {
       json = 1;
     } else {
@@ -63,6 +76,14 @@ int cmd_bench(int argc, char **argv) {
   }
   if (model_path && arch_path) {
     cli_error("bench: give --model or --arch, not both");
+    return EXIT_USAGE;
+  }
+  if ((face || cascade) && !video) {
+    cli_error("bench: --crop and --cascade go with --video");
+    return EXIT_USAGE;
+  }
+  if (cascade && !face) {
+    cli_error("bench: --cascade is for --crop face");
     return EXIT_USAGE;
   }
   nn_set_threads(threads);
@@ -93,7 +114,8 @@ int cmd_bench(int argc, char **argv) {
     int w = model.net ? nn_net_input_w(model.net) : 48;
     nn_model_free(&model);
     free(arch);
-    return bench_video_run(video, c, h, w, crop_scale, json);
+    return bench_video_run(video, c, h, w, crop_scale,
+                           face ? (cascade ? cascade : CAPTURE_CASCADE_DEFAULT) : NULL, json);
   }
   nn_net *net = NULL;
   if (nn_net_create(&net, arch, source, classes, 1, 0, err, sizeof err) != 0) goto fail;

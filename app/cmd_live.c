@@ -15,6 +15,7 @@
 #include "classifier.h"
 #include "cli.h"
 #include "commands.h"
+#include "faces.h"
 #include "headless.h"
 #include "overlay.h"
 #include "pipeline.h"
@@ -25,7 +26,7 @@
 
 static const char live_usage[] =
     "usage: emocam [--camera DEV | --video FILE] [options]\n"
-    "Shows the camera (or a video) with what the CNN recognises on the face in the centre.\n"
+    "Shows the camera (or a video) with what the CNN recognises on each face in view.\n"
     "\n"
     "source:\n"
     "  --camera DEV        V4L2 camera (default " DEFAULT_CAMERA "; without one, the demo clip)\n"
@@ -36,21 +37,34 @@ static const char live_usage[] =
     "  --list-cameras      describe the cameras found and exit\n"
     "model and stages:\n"
     "  --model MODEL       .emo model (default: assets/fer2013.emo)\n"
-    "  --crop center       what to classify: the centre square (the only mode)\n"
-    "  --crop-scale F      size of that square, 0.2..1 of the shorter side (default: the model's)\n"
+    "  --crop MODE         what to classify: 'face' (default when the face cascade is\n"
+    "                      installed): each face found, framed as in training, with the\n"
+    "                      centre square while no face is in view; 'center': the centre square\n"
+    "  --max-faces N       faces classified per frame with --crop face (default 4, at most 16)\n"
+    "  --cascade FILE      Viola-Jones face cascade, OpenCV XML (default\n"
+    "                      " CAPTURE_CASCADE_DEFAULT ",\n"
+    "                      from Debian's opencv-data)\n"
+    "  --crop-scale F      size of the centre square, 0.2..1 of the shorter side (default: the\n"
+    "                      model's)\n"
     "  --smooth SECONDS    time constant of the shown probabilities (default 0.3; 0: raw)\n"
     "output:\n"
     "  --headless          no window: process every frame once, print a summary\n"
-    "  --csv FILE          per-frame CSV (raw probabilities, smoothed_label); '-' = stdout\n"
-    "  --labels FILE       CSV with frame,label columns: report per-frame accuracy\n"
+    "  --csv FILE          per-frame CSV: a row per face (face 0 = largest, -1 = centre\n"
+    "                      square), its box x,y,w,h, raw probabilities, smoothed_label;\n"
+    "                      '-' = stdout\n"
+    "  --labels FILE       CSV with frame,label columns: report per-frame accuracy (and,\n"
+    "                      with x,y,w,h columns, how often the face box overlaps them)\n"
     "  --frames N          stop after N frames\n"
     "  --screenshot FILE   save the rendered window as PNG when the run ends\n"
     "  --help              this text\n"
     "\n"
     "keys: q/Esc quit, space pause, s screenshot, m mirror, h hide/show the overlay\n";
 
+enum { CROP_DEFAULT, CROP_CENTER, CROP_FACE };
+
 typedef struct {
-  const char *camera, *video, *model, *csv, *labels, *record, *screenshot;
+  const char *camera, *video, *model, *csv, *labels, *record, *screenshot, *cascade;
+  int crop_mode, max_faces;
   int headless, list_cameras;
   int width, height, fps, size_given, fps_given;
   float smooth_s, crop_scale;
@@ -77,6 +91,7 @@ static int parse_options(int argc, char **argv, live_opts *o) {
   memset(o, 0, sizeof *o);
   o->width = 640, o->height = 480, o->fps = 30;
   o->smooth_s = SMOOTH_DEFAULT_S;
+  o->max_faces = FACES_DEFAULT_MAX;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
     if (cli_is_help(a)) {
@@ -122,10 +137,19 @@ static int parse_options(int argc, char **argv, live_opts *o) {
       o->crop_scale_given = 1;
     } else if (cli_option(argc, argv, &i, "--crop", &v)) {
       if (!v) return -1;
-      if (strcmp(v, "center") != 0) {
-        cli_error("--crop: expected 'center' (the only mode), got '%s'", v);
+      if (strcmp(v, "center") == 0) {
+        o->crop_mode = CROP_CENTER;
+      } else if (strcmp(v, "face") == 0) {
+        o->crop_mode = CROP_FACE;
+      } else {
+        cli_error("--crop: expected 'face' or 'center', got '%s'", v);
         return -1;
       }
+    } else if (cli_option(argc, argv, &i, "--max-faces", &v)) {
+      if (!v || cli_parse_int("--max-faces", v, 1, FACES_MAX, &o->max_faces) != 0) return -1;
+    } else if (cli_option(argc, argv, &i, "--cascade", &v)) {
+      if (!v) return -1;
+      o->cascade = v;
     } else {
       cli_error("unknown option '%s' (see emocam --help)", a);
       return -1;
@@ -138,6 +162,10 @@ static int parse_options(int argc, char **argv, live_opts *o) {
   if (o->video && (o->record || o->size_given || o->fps_given)) {
     cli_error("%s applies to a camera, not to --video",
               o->record ? "--record" : o->size_given ? "--size" : "--fps");
+    return -1;
+  }
+  if (o->crop_mode == CROP_CENTER && o->cascade) {
+    cli_error("--cascade is for --crop face, not --crop center");
     return -1;
   }
   if (o->headless && o->screenshot) {
@@ -154,7 +182,7 @@ static int parse_options(int argc, char **argv, live_opts *o) {
 typedef struct {
   double since;
   int shown, inferred;       /* frames displayed / results received */
-  double crop_ms, cnn_ms, draw_ms;
+  double crop_ms, cnn_ms, draw_ms, detect_ms;
   int crop_n, draw_n;
 } period_stats;
 
@@ -167,11 +195,14 @@ typedef struct {
   overlay *ov;
   pipeline *pl;
   headless_log *log;
-  smooth_state sm;
-  float crop_scale;
+  smooth_state sm; /* the centre square's shown label */
+  face_stage fs;   /* crops: faces (with a detector) or the centre square */
+  float crop_scale; /* of the centre square */
+  int centre_label;
   const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
-  float *probs; /* [num_classes] latest raw result */
-  int have_result, label;
+  float *probs; /* [FACES_MAX, num_classes] latest raw results */
+  int tags[FACES_MAX]; /* their track ids, -1: the centre square */
+  int have_result;
   double prev_pts;
   int frame_w, frame_h;
   int paused, mirror, hide_overlay, disconnected;
@@ -192,12 +223,19 @@ static void update_status(live_ui *u, double now) {
   capture_stats st;
   capture_get_stats(u->src, &st);
   long long dropped = (long long)(st.dropped + pipeline_skipped(u->pl));
+  char crop[96];
+  if (!u->fs.detector)
+    snprintf(crop, sizeof crop, "crop: centre");
+  else if (u->fs.tracker.count == 0)
+    snprintf(crop, sizeof crop, "no face in view: centre crop");
+  else
+    snprintf(crop, sizeof crop, "faces %d", u->fs.tracker.count);
   snprintf(u->status, sizeof u->status,
-           "display %.1f fps   inference %.1f fps   dropped %lld   model %s\n"
-           "ms per frame: capture %.1f   crop+resize %.2f   CNN %.1f   drawing %.1f",
-           p->shown / span, p->inferred / span, dropped, u->cl->name, st.capture_ms,
-           p->crop_n ? p->crop_ms / p->crop_n : 0.0, p->inferred ? p->cnn_ms / p->inferred : 0.0,
-           p->draw_n ? p->draw_ms / p->draw_n : 0.0);
+           "display %.1f fps   inference %.1f fps   dropped %lld   %s   model %s\n"
+           "ms per frame: capture %.1f   detect %.1f   crop+resize %.2f   CNN %.1f   drawing %.1f",
+           p->shown / span, p->inferred / span, dropped, crop, u->cl->name, st.capture_ms,
+           p->crop_n ? p->detect_ms / p->crop_n : 0.0, p->crop_n ? p->crop_ms / p->crop_n : 0.0,
+           p->inferred ? p->cnn_ms / p->inferred : 0.0, p->draw_n ? p->draw_ms / p->draw_n : 0.0);
   memset(p, 0, sizeof *p);
   p->since = now;
 }
@@ -209,17 +247,36 @@ static void render(live_ui *u) {
   window_draw_video(u->win, u->mirror, &video, &ow, &oh);
   if (!u->hide_overlay) {
     overlay_view v = {0};
+    char captions[FACES_MAX][80];
+    const char *const *names = (const char *const *)u->cl->model.class_names;
+    const face_tracker *ft = &u->fs.tracker;
     /* A stale prediction is not shown while the camera is away. */
-    if (u->have_result && !u->disconnected) {
+    int live = u->have_result && !u->disconnected;
+    if (live) {
       v.num_classes = u->cl->num_classes;
-      v.class_names = (const char *const *)u->cl->model.class_names;
-      v.probs = smooth_probs(&u->sm);
-      v.label = u->label;
+      v.class_names = names;
+      /* the bars: the largest face's, else the centre square's */
+      int face = ft->count > 0 && ft->t[0].shown >= 0;
+      v.probs = face ? smooth_probs(&ft->t[0].sm) : smooth_probs(&u->sm);
+      v.label = face ? ft->t[0].shown : u->centre_label;
+      if (!face && u->centre_label < 0) v.num_classes = 0;
     }
-    if (u->frame_w > 0) {
+    if (u->frame_w > 0 && ft->count == 0) {
       capture_rect crop = capture_center_crop(u->frame_w, u->frame_h, u->crop_scale);
       v.show_crop = 1;
       v.crop = window_map_rect(crop, u->frame_w, u->frame_h, video, u->mirror);
+    }
+    for (int i = 0; i < ft->count && u->frame_w > 0; i++) {
+      const face_track *t = &ft->t[i];
+      v.faces[i] = window_map_rect(faces_crop(t, u->frame_w, u->frame_h), u->frame_w,
+                                   u->frame_h, video, u->mirror);
+      v.face_text[i] = NULL;
+      if (live && t->shown >= 0) {
+        snprintf(captions[i], sizeof captions[i], "%s %.0f%%", names[t->shown],
+                 100.0 * smooth_probs(&t->sm)[t->shown]);
+        v.face_text[i] = captions[i];
+      }
+      v.num_faces = i + 1;
     }
     v.status = u->status;
     v.banner = u->disconnected ? "camera disconnected" : u->paused ? "paused" : NULL;
@@ -262,13 +319,25 @@ static int take_frame(live_ui *u, capture_frame *f) {
   }
   u->frame_w = f->width;
   u->frame_h = f->height;
-  double t0 = pipeline_now();
   capture_image img = {f->rgb, f->width, f->height, f->width * 3, 3};
-  capture_crop_resize(&img, capture_center_crop(f->width, f->height, u->crop_scale),
-                      u->cl->c, u->cl->h, u->cl->w, pipeline_input(u->pl));
+  capture_rect crops[FACES_MAX];
+  int track[FACES_MAX], tags[FACES_MAX];
+  int n = faces_stage_frame(&u->fs, &img, f->pts_s, crops, track);
+  if (n < 0) {
+    cli_error("out of memory in the face detector");
+    return -1;
+  }
+  double t0 = pipeline_now();
+  size_t sample = (size_t)u->cl->c * u->cl->h * u->cl->w;
+  for (int i = 0; i < n; i++) {
+    capture_crop_resize(&img, crops[i], u->cl->c, u->cl->h, u->cl->w,
+                        pipeline_input(u->pl) + i * sample);
+    tags[i] = track[i] < 0 ? -1 : u->fs.tracker.t[track[i]].id;
+  }
   u->period.crop_ms += (pipeline_now() - t0) * 1e3;
+  u->period.detect_ms += u->fs.detect_ms;
   u->period.crop_n++;
-  pipeline_submit(u->pl, f->seq, f->pts_s);
+  pipeline_submit(u->pl, f->seq, f->pts_s, n, tags);
   u->last_seq = f->seq;
   u->last_arrived = f->arrived_s;
   u->frames_shown++;
@@ -276,6 +345,8 @@ static int take_frame(live_ui *u, capture_frame *f) {
   if (u->disconnected) {
     /* Back after an unplug: the history is of another moment. */
     smooth_reset(&u->sm);
+    u->centre_label = -1;
+    u->fs.tracker.count = 0;
     u->have_result = 0;
     u->disconnected = 0;
   }
@@ -285,7 +356,7 @@ static int take_frame(live_ui *u, capture_frame *f) {
 /* Takes the worker's newest result, if any. Returns -1 if the CNN failed. */
 static int take_result(live_ui *u) {
   pipeline_result r;
-  int rc = pipeline_poll(u->pl, u->probs, &r);
+  int rc = pipeline_poll(u->pl, u->probs, u->tags, &r);
   if (rc <= 0) {
     if (rc < 0) cli_error("%s: inference failed", u->cl->name);
     return rc;
@@ -294,10 +365,26 @@ static int take_result(live_ui *u) {
               : r.pts_s - u->prev_pts > 0 ? r.pts_s - u->prev_pts
                                           : u->frame_interval;
   u->prev_pts = r.pts_s;
-  u->label = smooth_update(&u->sm, u->probs, dt);
+  int K = u->cl->num_classes;
+  for (int i = 0; i < r.n; i++) {
+    const float *p = u->probs + (size_t)i * K;
+    int shown, face = -1;
+    capture_rect box;
+    if (u->tags[i] < 0) {
+      shown = u->centre_label = smooth_update(&u->sm, p, dt);
+      box = capture_center_crop(u->frame_w, u->frame_h, u->crop_scale);
+    } else {
+      /* the face may have left since its frame was submitted */
+      int k = faces_find(&u->fs.tracker, u->tags[i]);
+      if (k < 0) continue;
+      face_track *t = &u->fs.tracker.t[k];
+      shown = t->shown = smooth_update(&t->sm, p, dt);
+      box = faces_crop(t, u->frame_w, u->frame_h);
+      face = i;
+    }
+    headless_log_frame(u->log, r.seq, r.pts_s, face, box, p, classifier_argmax(p, K), shown);
+  }
   u->have_result = 1;
-  headless_log_frame(u->log, r.seq, r.pts_s, u->probs,
-                     classifier_argmax(u->probs, u->cl->num_classes), u->label);
   u->period.inferred++;
   u->period.cnn_ms += r.cnn_ms;
   return 1;
@@ -468,6 +555,30 @@ static int open_source(const live_opts *o, capture_source **src, char *err, size
   return capture_open_camera(src, &co, err, errlen);
 }
 
+/* --crop face, or the default with the cascade installed: the cascade and a
+ * detector. A cascade asked for by name (--crop face, --cascade) must load;
+ * without either, a missing default cascade means the centre crop. Returns 0,
+ * or -1 after printing the error. */
+static int open_detector(const live_opts *o, capture_cascade **cascade,
+                         capture_face_detector **detector) {
+  char err[CAPTURE_ERR_LEN];
+  if (o->crop_mode == CROP_CENTER) return 0;
+  const char *path = o->cascade ? o->cascade : CAPTURE_CASCADE_DEFAULT;
+  if (o->crop_mode == CROP_DEFAULT && !o->cascade && access(path, F_OK) != 0) {
+    fprintf(stderr, "emocam: no face cascade at %s (Debian package opencv-data): "
+                    "classifying the centre square\n", path);
+    return 0;
+  }
+  if (capture_cascade_load(cascade, path, err, sizeof err) != 0 ||
+      capture_face_detector_create(detector, *cascade, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    capture_cascade_destroy(*cascade);
+    *cascade = NULL;
+    return -1;
+  }
+  return 0;
+}
+
 /* Window, overlay and worker first, then the source: a camera or a paced
  * video starts publishing as soon as it is open, and frames published while
  * the window is still being made would only be dropped. */
@@ -477,7 +588,7 @@ static int run_window(live_ui *u) {
   snprintf(title, sizeof title, "emocam - %s", u->source_name);
   if (window_open(&u->win, title, 0, 0, err, sizeof err) != 0 ||
       overlay_create(&u->ov, window_renderer(u->win), err, sizeof err) != 0 ||
-      pipeline_create(&u->pl, u->cl, err, sizeof err) != 0 ||
+      pipeline_create(&u->pl, u->cl, FACES_MAX, err, sizeof err) != 0 ||
       open_source(u->o, &u->src, err, sizeof err) != CAPTURE_OK) {
     cli_error("%s", err);
     return EXIT_RUNTIME;
@@ -536,16 +647,24 @@ int cmd_live(int argc, char **argv) {
   }
   int code = EXIT_RUNTIME;
   float crop_scale = o.crop_scale_given ? o.crop_scale : cl.crop_scale;
+  capture_cascade *cascade = NULL;
+  capture_face_detector *detector = NULL;
+  if (open_detector(&o, &cascade, &detector) != 0) {
+    classifier_close(&cl);
+    return EXIT_RUNTIME;
+  }
   if (o.headless) {
     capture_source *src = NULL;
     if (open_source(&o, &src, err, sizeof err) != CAPTURE_OK) {
       cli_error("%s", err);
     } else {
-      headless_opts ho = {o.csv, o.labels, o.frames, o.smooth_s, crop_scale, o.camera != NULL,
-                          stop};
+      headless_opts ho = {o.csv,    o.labels,    o.frames, o.smooth_s, crop_scale,
+                          detector, o.max_faces, o.camera != NULL, stop};
       code = headless_run(src, &cl, &ho);
     }
     capture_close(src);
+    capture_face_detector_destroy(detector);
+    capture_cascade_destroy(cascade);
     classifier_close(&cl);
     return code;
   }
@@ -557,11 +676,15 @@ int cmd_live(int argc, char **argv) {
   u.cl = &cl;
   u.crop_scale = crop_scale;
   u.stop = stop;
-  u.probs = calloc((size_t)cl.num_classes, sizeof(float));
+  u.centre_label = -1;
+  u.probs = calloc((size_t)cl.num_classes * FACES_MAX, sizeof(float));
   if (!u.probs) {
     cli_error("out of memory");
   } else if (headless_log_open(&u.log, &cl, o.csv, o.labels, err, sizeof err) != 0) {
     cli_error("%s", err);
+  } else if (faces_stage_init(&u.fs, detector, detector ? o.max_faces : 1, cl.num_classes,
+                              o.smooth_s, crop_scale) != 0) {
+    cli_error("bad --max-faces or --smooth");
   } else {
     smooth_init(&u.sm, cl.num_classes, o.smooth_s); /* class count checked by the log */
     code = run_window(&u);
@@ -573,6 +696,8 @@ int cmd_live(int argc, char **argv) {
   window_close(u.win);
   if (headless_log_close(u.log) != 0) code = EXIT_RUNTIME;
   free(u.probs);
+  capture_face_detector_destroy(detector);
+  capture_cascade_destroy(cascade);
   classifier_close(&cl);
   return code;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "faces.h"
 #include "pipeline.h"
 #include "smoothing.h"
 
@@ -31,9 +32,19 @@ static int split_csv(char *line, char **fields, int max) {
   return n;
 }
 
+/* A non-negative integer field, or -1. */
+static long parse_count(const char *s) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  return errno || end == s || *end || v < 0 || v > 1000000 ? -1 : v;
+}
+
 int headless_read_labels(const char *path, const char *const *class_names, int num_classes,
-                         int **labels_out, int64_t *count_out, char *err, size_t errlen) {
+                         int **labels_out, capture_rect **boxes_out, int64_t *count_out,
+                         char *err, size_t errlen) {
   *labels_out = NULL;
+  if (boxes_out) *boxes_out = NULL;
   *count_out = 0;
   FILE *f = fopen(path, "r");
   if (!f) {
@@ -42,8 +53,10 @@ int headless_read_labels(const char *path, const char *const *class_names, int n
   }
   char line[4096];
   char *fields[64];
-  int frame_col = -1, label_col = -1, rc = -1;
+  int frame_col = -1, label_col = -1, box_col[4] = {-1, -1, -1, -1}, rc = -1;
+  static const char *const box_names[4] = {"x", "y", "w", "h"};
   int *labels = NULL;
+  capture_rect *boxes = NULL;
   int64_t cap = 0, count = 0;
   long lineno = 1;
   if (!fgets(line, sizeof line, f)) {
@@ -54,7 +67,13 @@ int headless_read_labels(const char *path, const char *const *class_names, int n
   for (int i = 0; i < n; i++) {
     if (strcmp(fields[i], "frame") == 0) frame_col = i;
     if (strcmp(fields[i], "label") == 0) label_col = i;
+    for (int k = 0; k < 4; k++)
+      if (strcmp(fields[i], box_names[k]) == 0) box_col[k] = i;
   }
+  int want_boxes = boxes_out && box_col[0] >= 0 && box_col[1] >= 0 && box_col[2] >= 0 &&
+                   box_col[3] >= 0;
+  int need = frame_col > label_col ? frame_col : label_col;
+  for (int k = 0; want_boxes && k < 4; k++) need = box_col[k] > need ? box_col[k] : need;
   if (frame_col < 0 || label_col < 0) {
     snprintf(err, errlen, "%s:1: header has no %s column, expected frame,label,...", path,
              frame_col < 0 ? "frame" : "label");
@@ -64,9 +83,8 @@ int headless_read_labels(const char *path, const char *const *class_names, int n
     lineno++;
     if (line[0] == '\n' || line[0] == '\r') continue;
     n = split_csv(line, fields, 64);
-    if (n <= frame_col || n <= label_col) {
-      snprintf(err, errlen, "%s:%ld: %d fields, expected at least %d", path, lineno, n,
-               (frame_col > label_col ? frame_col : label_col) + 1);
+    if (n <= need) {
+      snprintf(err, errlen, "%s:%ld: %d fields, expected at least %d", path, lineno, n, need + 1);
       goto done;
     }
     char *end;
@@ -95,9 +113,28 @@ int headless_read_labels(const char *path, const char *const *class_names, int n
       }
       for (int64_t i = cap; i < ncap; i++) grown[i] = -1;
       labels = grown;
+      if (want_boxes) {
+        capture_rect *gb = realloc(boxes, sizeof(capture_rect) * (size_t)ncap);
+        if (!gb) {
+          snprintf(err, errlen, "%s: out of memory", path);
+          goto done;
+        }
+        memset(gb + cap, 0, sizeof(capture_rect) * (size_t)(ncap - cap));
+        boxes = gb;
+      }
       cap = ncap;
     }
     labels[frame] = cls;
+    if (want_boxes) {
+      long v[4];
+      for (int k = 0; k < 4; k++)
+        if ((v[k] = parse_count(fields[box_col[k]])) < 0) {
+          snprintf(err, errlen, "%s:%ld: %s '%s', expected a number of pixels", path, lineno,
+                   box_names[k], fields[box_col[k]]);
+          goto done;
+        }
+      boxes[frame] = (capture_rect){(int)v[0], (int)v[1], (int)v[2], (int)v[3]};
+    }
     if (frame + 1 > count) count = frame + 1;
   }
   if (ferror(f)) {
@@ -109,9 +146,11 @@ done:
   fclose(f);
   if (rc == 0) {
     *labels_out = labels;
+    if (boxes_out) *boxes_out = boxes;
     *count_out = count;
   } else {
     free(labels);
+    free(boxes);
   }
   return rc;
 }
@@ -121,13 +160,17 @@ struct headless_log {
   FILE *csv;            /* NULL, stdout or owned */
   const char *csv_path, *labels_path;
   int *labels;          /* [nlabels] class by frame, -1: unlabelled */
+  capture_rect *boxes;  /* [nlabels] true face box by frame, or NULL */
   int64_t nlabels;
   int64_t frames;
   int64_t per_label[SMOOTH_MAX_CLASSES]; /* raw label counts */
   int prev_shown;
   int64_t shown_changes;
   int64_t scored, raw_correct, shown_correct;
+  int64_t boxed, box_hits; /* frames with a true box; IoU >= 0.5 with ours */
 };
+
+#define BOX_HIT_IOU 0.5
 
 int headless_log_open(headless_log **out, const classifier *cl, const char *csv_path,
                       const char *labels_path, char *err, size_t errlen) {
@@ -148,7 +191,8 @@ int headless_log_open(headless_log **out, const classifier *cl, const char *csv_
   lg->prev_shown = -1;
   if (labels_path &&
       headless_read_labels(labels_path, (const char *const *)cl->model.class_names,
-                           cl->num_classes, &lg->labels, &lg->nlabels, err, errlen) != 0) {
+                           cl->num_classes, &lg->labels, &lg->boxes, &lg->nlabels, err,
+                           errlen) != 0) {
     free(lg);
     return -1;
   }
@@ -157,10 +201,11 @@ int headless_log_open(headless_log **out, const classifier *cl, const char *csv_
     if (!lg->csv) {
       snprintf(err, errlen, "%s: %s", csv_path, strerror(errno));
       free(lg->labels);
+      free(lg->boxes);
       free(lg);
       return -1;
     }
-    fputs("frame,time_s,label,confidence", lg->csv);
+    fputs("frame,time_s,face,x,y,w,h,label,confidence", lg->csv);
     for (int c = 0; c < cl->num_classes; c++)
       fprintf(lg->csv, ",p_%s", cl->model.class_names[c]);
     fputs(",smoothed_label\n", lg->csv);
@@ -169,13 +214,19 @@ int headless_log_open(headless_log **out, const classifier *cl, const char *csv_
   return 0;
 }
 
-void headless_log_frame(headless_log *lg, int64_t frame, double time_s, const float *probs,
-                        int raw, int shown) {
+void headless_log_frame(headless_log *lg, int64_t frame, double time_s, int face,
+                        capture_rect box, const float *probs, int raw, int shown) {
   char *const *names = lg->cl->model.class_names;
   if (lg->csv) {
-    fprintf(lg->csv, "%lld,%.4f,%s,%.5f", (long long)frame, time_s, names[raw], probs[raw]);
+    fprintf(lg->csv, "%lld,%.4f,%d,%d,%d,%d,%d,%s,%.5f", (long long)frame, time_s, face, box.x,
+            box.y, box.w, box.h, names[raw], probs[raw]);
     for (int c = 0; c < lg->cl->num_classes; c++) fprintf(lg->csv, ",%.5f", probs[c]);
     fprintf(lg->csv, ",%s\n", names[shown]);
+  }
+  if (face > 0) return; /* the frame is counted and scored by its first row */
+  if (lg->boxes && frame >= 0 && frame < lg->nlabels && lg->boxes[frame].w > 0) {
+    lg->boxed++;
+    lg->box_hits += faces_iou(box, lg->boxes[frame]) >= BOX_HIT_IOU;
   }
   lg->per_label[raw]++;
   if (lg->prev_shown >= 0 && shown != lg->prev_shown) lg->shown_changes++;
@@ -204,6 +255,10 @@ void headless_log_summary(const headless_log *lg, double seconds, int interrupte
     fprintf(stderr, "accuracy vs %s: raw %.1f%%, shown %.1f%% (%lld frames labelled)\n",
             lg->labels_path, lg->scored ? 100.0 * lg->raw_correct / lg->scored : 0.0,
             lg->scored ? 100.0 * lg->shown_correct / lg->scored : 0.0, (long long)lg->scored);
+  if (lg->boxed)
+    fprintf(stderr, "face box vs %s: IoU >= %.1f in %lld of %lld frames (%.1f%%)\n",
+            lg->labels_path, BOX_HIT_IOU, (long long)lg->box_hits, (long long)lg->boxed,
+            100.0 * lg->box_hits / lg->boxed);
 }
 
 int headless_log_close(headless_log *lg) {
@@ -218,6 +273,7 @@ int headless_log_close(headless_log *lg) {
     }
   }
   free(lg->labels);
+  free(lg->boxes);
   free(lg);
   return rc;
 }
@@ -225,16 +281,26 @@ int headless_log_close(headless_log *lg) {
 int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
   char err[CAPTURE_ERR_LEN];
   int code = EXIT_OK, interrupted = 0;
-  smooth_state sm;
+  face_stage fs;
   headless_log *lg = NULL;
   float *input = NULL, *probs = NULL;
   if (headless_log_open(&lg, cl, o->csv_path, o->labels_path, err, sizeof err) != 0) {
     cli_error("%s", err);
     return EXIT_RUNTIME;
   }
-  smooth_init(&sm, cl->num_classes, o->smooth_s); /* class count checked by the log */
-  input = malloc(sizeof(float) * (size_t)cl->c * cl->h * cl->w);
-  probs = malloc(sizeof(float) * (size_t)cl->num_classes);
+  /* the centre square's label smoothing; faces have their own */
+  smooth_state centre;
+  int max_faces = o->detector ? o->max_faces : 1;
+  if (smooth_init(&centre, cl->num_classes, o->smooth_s) != 0 ||
+      faces_stage_init(&fs, o->detector, max_faces, cl->num_classes, o->smooth_s,
+                       o->crop_scale) != 0) {
+    cli_error("bad --max-faces or --smooth");
+    code = EXIT_USAGE;
+    goto done;
+  }
+  size_t sample = (size_t)cl->c * cl->h * cl->w;
+  input = malloc(sizeof(float) * sample * FACES_MAX);
+  probs = malloc(sizeof(float) * (size_t)cl->num_classes * FACES_MAX);
   if (!input || !probs) {
     cli_error("out of memory");
     code = EXIT_RUNTIME;
@@ -267,20 +333,34 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
       break;
     }
     capture_image img = {f.rgb, f.width, f.height, f.width * 3, 3};
-    capture_rect rect = capture_center_crop(f.width, f.height, o->crop_scale);
-    capture_crop_resize(&img, rect, cl->c, cl->h, cl->w, input);
     double pts = f.pts_s;
     int64_t seq = f.seq;
+    capture_rect crops[FACES_MAX];
+    int track[FACES_MAX];
+    int nc = faces_stage_frame(&fs, &img, pts, crops, track);
+    for (int i = 0; i < nc; i++)
+      capture_crop_resize(&img, crops[i], cl->c, cl->h, cl->w, input + i * sample);
     capture_release(src, &f);
-    if (classifier_run(cl, input, 1, probs) != 0) {
+    if (nc < 0) {
+      cli_error("out of memory in the face detector (frame %lld)", (long long)seq);
+      code = EXIT_RUNTIME;
+      break;
+    }
+    if (classifier_run(cl, input, nc, probs) != 0) {
       cli_error("%s: inference failed on frame %lld", cl->name, (long long)seq);
       code = EXIT_RUNTIME;
       break;
     }
     double dt = n == 0 ? 0.0 : pts - prev_pts > 0 ? pts - prev_pts : nominal_dt;
     prev_pts = pts;
-    int shown = smooth_update(&sm, probs, dt);
-    headless_log_frame(lg, seq, pts, probs, classifier_argmax(probs, cl->num_classes), shown);
+    for (int i = 0; i < nc; i++) {
+      const float *p = probs + (size_t)i * cl->num_classes;
+      /* a face's smoothing starts with its track; the centre's runs on */
+      smooth_state *sm = track[i] < 0 ? &centre : &fs.tracker.t[track[i]].sm;
+      int shown = smooth_update(sm, p, dt);
+      headless_log_frame(lg, seq, pts, track[i] < 0 ? -1 : i, crops[i], p,
+                         classifier_argmax(p, cl->num_classes), shown);
+    }
     n++;
   }
   const char *warning = capture_error(src);

@@ -189,6 +189,15 @@ static void draw_outline(SDL_Renderer *r, SDL_Rect box, int t, Uint32 rgb) {
   fill(r, (SDL_Rect){box.x + box.w - t, box.y, t, box.h}, rgb, 255);
 }
 
+/* text on a dark strip just above box (inside it when there is no room) */
+static void draw_caption(overlay *ov, SDL_Rect box, const char *text) {
+  const glyph_atlas *a = &ov->atlas[FACE_TEXT];
+  int w = text_width(a, text) + 8, h = a->height + 4;
+  int y = box.y - h >= 0 ? box.y - h : box.y;
+  fill(ov->renderer, (SDL_Rect){box.x, y, w, h}, 0x000000, 170);
+  draw_text(ov->renderer, a, box.x + 4, y + 2, text, OVERLAY_FACE_RGB);
+}
+
 /* The label, its probability and one bar per class, in a translucent panel. */
 static void draw_panel(overlay *ov, const overlay_view *v, int out_w, int out_h) {
   SDL_Renderer *r = ov->renderer;
@@ -246,6 +255,10 @@ void overlay_draw(overlay *ov, const overlay_view *v, int out_w, int out_h) {
   SDL_Renderer *r = ov->renderer;
   if (v->dim) fill(r, (SDL_Rect){0, 0, out_w, out_h}, 0x000000, 150);
   if (v->show_crop) draw_outline(r, v->crop, OVERLAY_CROP_THICKNESS, OVERLAY_CROP_RGB);
+  for (int i = 0; i < v->num_faces && i < OVERLAY_MAX_FACES; i++) {
+    draw_outline(r, v->faces[i], OVERLAY_CROP_THICKNESS, OVERLAY_FACE_RGB);
+    if (v->face_text[i]) draw_caption(ov, v->faces[i], v->face_text[i]);
+  }
   if (v->num_classes > 0) draw_panel(ov, v, out_w, out_h);
   if (v->status) draw_status(ov, v->status, out_w, out_h);
   if (v->banner) {

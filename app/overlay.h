@@ -1,6 +1,7 @@
 /* overlay: what the live window draws over the video: the shown label and its
  * probability in large text, one bar per class with its name and percentage
- * (top class highlighted), the crop rectangle, a status line and a banner
+ * (top class highlighted), the crop rectangle or each face's box with its
+ * label above it, a status line and a banner
  * ("camera disconnected", "paused"). Text comes from glyph atlases built once,
  * so drawing a frame allocates nothing.
  */
@@ -12,14 +13,19 @@
 
 typedef struct overlay overlay;
 
+#define OVERLAY_MAX_FACES 16
+
 /* What one frame of the overlay shows; every pointer is borrowed. */
 typedef struct {
   int num_classes;               /* 0: no model result yet (no label, no bars) */
   const char *const *class_names; /* [num_classes], in the model's order */
   const float *probs;            /* [num_classes] shown (smoothed) probabilities */
   int label;                     /* class shown as the label and highlighted */
-  int show_crop;                 /* outline crop */
+  int show_crop;                 /* outline crop (the centre square) */
   SDL_Rect crop;                 /* crop rectangle in window pixels */
+  int num_faces;                 /* face boxes to outline, each with a caption */
+  SDL_Rect faces[OVERLAY_MAX_FACES];          /* in window pixels */
+  const char *face_text[OVERLAY_MAX_FACES];   /* caption above each box, or NULL */
   const char *status;            /* status lines ('\n'-separated), or NULL */
   const char *banner;            /* centred message, or NULL */
   int dim;                       /* veil the picture (it is stale) */
@@ -46,5 +52,6 @@ SDL_Rect overlay_label_box(const overlay *ov, int out_w, int out_h);
 #define OVERLAY_TOP_RGB 0xffb627u  /* bar and name of the top class */
 #define OVERLAY_CROP_RGB 0x4cd97bu /* crop rectangle */
 #define OVERLAY_CROP_THICKNESS 2
+#define OVERLAY_FACE_RGB 0x3fc1ffu /* face boxes and their captions */
 
 #endif

@@ -19,13 +19,18 @@ struct pipeline {
   int sync_ready; /* mu and cv initialised */
   pthread_mutex_t mu;
   pthread_cond_t cv; /* any change of state below; both sides wait on it */
-  float *buffers[3]; /* owned storage behind the three roles */
+  int max_samples;
+  float *buffers[3]; /* owned storage behind the three roles, [max_samples, c, h, w] */
+  int *tag_store[3]; /* [max_samples] tags, travelling with buffers[i] */
   float *staging, *pending, *working;
+  int *staging_tags, *pending_tags, *working_tags;
+  int pending_n;
   int has_pending;
   int64_t pending_seq;
   double pending_pts;
-  float *probs_work; /* [num_classes] the worker's output */
-  float *probs_done; /* [num_classes] latest published result (locked) */
+  float *probs_work; /* [max_samples, num_classes] the worker's output */
+  float *probs_done; /* [max_samples, num_classes] latest published result (locked) */
+  int *tags_done;    /* [max_samples] its tags */
   pipeline_result done;
   int64_t published, polled; /* results published / taken by poll */
   int64_t skipped;
@@ -62,21 +67,26 @@ static void *worker(void *arg) {
     float *t = p->working;
     p->working = p->pending;
     p->pending = t;
+    int *tt = p->working_tags;
+    p->working_tags = p->pending_tags;
+    p->pending_tags = tt;
+    int n = p->pending_n;
     p->has_pending = 0;
     int64_t seq = p->pending_seq;
     double pts = p->pending_pts;
     pthread_mutex_unlock(&p->mu);
 
     double t0 = pipeline_now();
-    int rc = classifier_run(p->cl, p->working, 1, p->probs_work);
+    int rc = classifier_run(p->cl, p->working, n, p->probs_work);
     double ms = (pipeline_now() - t0) * 1e3;
 
     pthread_mutex_lock(&p->mu);
     if (rc != 0) {
       p->failed = 1;
     } else {
-      memcpy(p->probs_done, p->probs_work, sizeof(float) * p->cl->num_classes);
-      p->done = (pipeline_result){seq, pts, ms};
+      memcpy(p->probs_done, p->probs_work, sizeof(float) * (size_t)n * p->cl->num_classes);
+      memcpy(p->tags_done, p->working_tags, sizeof(int) * (size_t)n);
+      p->done = (pipeline_result){seq, n, pts, ms};
       p->published++;
     }
     pthread_cond_broadcast(&p->cv);
@@ -85,21 +95,25 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-int pipeline_create(pipeline **out, classifier *cl, char *err, size_t errlen) {
+int pipeline_create(pipeline **out, classifier *cl, int max_samples, char *err, size_t errlen) {
   *out = NULL;
   pipeline *p = calloc(1, sizeof *p);
   if (!p) goto oom;
   p->cl = cl;
   p->done.seq = -1;
-  size_t sample = (size_t)cl->c * cl->h * cl->w;
+  p->max_samples = max_samples < 1 ? 1 : max_samples;
+  size_t sample = (size_t)cl->c * cl->h * cl->w, m = (size_t)p->max_samples;
   for (int i = 0; i < 3; i++)
-    if (!(p->buffers[i] = calloc(sample, sizeof(float)))) goto oom;
-  p->staging = p->buffers[0];
-  p->pending = p->buffers[1];
-  p->working = p->buffers[2];
-  p->probs_work = calloc((size_t)cl->num_classes, sizeof(float));
-  p->probs_done = calloc((size_t)cl->num_classes, sizeof(float));
-  if (!p->probs_work || !p->probs_done) goto oom;
+    if (!(p->buffers[i] = calloc(sample * m, sizeof(float))) ||
+        !(p->tag_store[i] = calloc(m, sizeof(int))))
+      goto oom;
+  p->staging = p->buffers[0], p->staging_tags = p->tag_store[0];
+  p->pending = p->buffers[1], p->pending_tags = p->tag_store[1];
+  p->working = p->buffers[2], p->working_tags = p->tag_store[2];
+  p->probs_work = calloc(m * cl->num_classes, sizeof(float));
+  p->probs_done = calloc(m * cl->num_classes, sizeof(float));
+  p->tags_done = calloc(m, sizeof(int));
+  if (!p->probs_work || !p->probs_done || !p->tags_done) goto oom;
 
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
@@ -136,20 +150,28 @@ void pipeline_destroy(pipeline *p) {
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
   }
-  for (int i = 0; i < 3; i++) free(p->buffers[i]);
+  for (int i = 0; i < 3; i++) free(p->buffers[i]), free(p->tag_store[i]);
   free(p->probs_work);
   free(p->probs_done);
+  free(p->tags_done);
   free(p);
 }
 
 float *pipeline_input(pipeline *p) { return p->staging; }
 
-void pipeline_submit(pipeline *p, int64_t seq, double pts_s) {
+void pipeline_submit(pipeline *p, int64_t seq, double pts_s, int n, const int *tags) {
+  if (n < 1) n = 1;
+  if (n > p->max_samples) n = p->max_samples;
+  memcpy(p->staging_tags, tags, sizeof(int) * (size_t)n);
   pthread_mutex_lock(&p->mu);
   if (p->has_pending) p->skipped++;
   float *t = p->pending;
   p->pending = p->staging;
   p->staging = t;
+  int *tt = p->pending_tags;
+  p->pending_tags = p->staging_tags;
+  p->staging_tags = tt;
+  p->pending_n = n;
   p->pending_seq = seq;
   p->pending_pts = pts_s;
   p->has_pending = 1;
@@ -157,13 +179,14 @@ void pipeline_submit(pipeline *p, int64_t seq, double pts_s) {
   pthread_mutex_unlock(&p->mu);
 }
 
-int pipeline_poll(pipeline *p, float *probs, pipeline_result *info) {
+int pipeline_poll(pipeline *p, float *probs, int *tags, pipeline_result *info) {
   int rc = 0;
   pthread_mutex_lock(&p->mu);
   if (p->failed) {
     rc = -1;
   } else if (p->published != p->polled) {
-    memcpy(probs, p->probs_done, sizeof(float) * p->cl->num_classes);
+    memcpy(probs, p->probs_done, sizeof(float) * (size_t)p->done.n * p->cl->num_classes);
+    memcpy(tags, p->tags_done, sizeof(int) * (size_t)p->done.n);
     *info = p->done;
     p->polled = p->published;
     rc = 1;

@@ -4,6 +4,7 @@
 # emocam binary (headless replay, screenshot, signals, camera unplug, errors)
 # and cmd_live in process (keys and window close).
 emocam_test(test_smoothing app 30 test_smoothing.c emocam_app m)
+emocam_test(test_faces app 30 test_faces.c emocam_app m)
 emocam_test(test_window app 120 test_window.c emocam_app)
 # test_support.c: the tiny model the live-path tests share.
 target_sources(test_window PRIVATE test_support.c)
@@ -26,11 +27,12 @@ endfunction()
 emocam_live_program(test_live nn PkgConfig::SDL2 PkgConfig::SDL2_IMAGE m)
 foreach(scenario headless rows1050 predict screenshot sigint_window sigterm_window
         sigint_headless sigterm_headless unplug disconnect_window reconnect_window record
-        fallback errors)
+        fallback errors faces)
   add_test(NAME test_live_${scenario} COMMAND test_live ${scenario})
   set_tests_properties(test_live_${scenario} PROPERTIES LABELS app TIMEOUT 60 SKIP_RETURN_CODE 77)
 endforeach()
 set_tests_properties(test_live_predict PROPERTIES TIMEOUT 180)
+set_tests_properties(test_live_faces PROPERTIES TIMEOUT 300)
 if(EMOCAM_SANITIZE)
   # The fake camera is preloaded ahead of the sanitizer runtime (see capture.cmake).
   set_tests_properties(test_live_sigint_headless test_live_sigterm_headless test_live_unplug
@@ -45,3 +47,8 @@ foreach(scenario quit escape close pause keys)
   set_tests_properties(test_live_keys_${scenario} PROPERTIES LABELS app TIMEOUT 60
     ENVIRONMENT "${APP_NO_DISPLAY}")
 endforeach()
+
+# face_framing: where the face detector's box sits on training faces (not a
+# test; the FRAMING_* constants of app/faces.c come from it).
+add_executable(face_framing bench/face_framing.c)
+target_link_libraries(face_framing PRIVATE capture PkgConfig::SDL2 PkgConfig::SDL2_IMAGE)
