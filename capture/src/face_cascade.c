@@ -100,6 +100,12 @@ __attribute__((format(printf, 2, 3))) static int xr_fail(xr *x, const char *fmt,
   return -1;
 }
 
+/* Replaces bytes that would garble a message (control, non-ASCII) by '?'. */
+static void xr_printable(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 32 || (unsigned char)*s > 126) *s = '?';
+}
+
 static int xr_is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static int xr_is_name(char c) {
@@ -163,7 +169,7 @@ static int xr_next_tag(xr *x, xr_tag *t) {
   if (t->len > 64) return xr_fail(x, "element name longer than 64 characters");
   for (;;) { /* attributes: name="value" */
     while (x->pos < x->n && xr_is_space(x->s[x->pos])) x->pos++;
-    if (x->pos >= x->n) return xr_fail(x, "unexpected end of file inside <%.*s>", t->len, t->name);
+    if (x->pos >= x->n) return xr_fail(x, "unexpected end of file inside <%.*s> (truncated?)", t->len, t->name);
     char c = x->s[x->pos];
     if (c == '>') {
       x->pos++;
@@ -191,8 +197,10 @@ static int xr_next_tag(xr *x, xr_tag *t) {
       return xr_fail(x, "unterminated attribute value in <%.*s>", t->len, t->name);
     int vlen = (int)(x->s + x->pos - v);
     x->pos++;
-    if (xr_name_is(an, alen, "type_id"))
+    if (xr_name_is(an, alen, "type_id")) {
       snprintf(t->type_id, sizeof(t->type_id), "%.*s", vlen > 63 ? 63 : vlen, v);
+      xr_printable(t->type_id);
+    }
   }
 }
 
@@ -239,14 +247,16 @@ static int xr_numbers(xr *x, const xr_tag *open, double *v, int min, int max, in
     if (tl >= sizeof(tok)) return xr_fail(x, "number longer than 63 characters");
     memcpy(tok, t + i, tl);
     tok[tl] = '\0';
+    int plain = 1;
     for (size_t c = 0; c < tl; c++)
-      if (!strchr("0123456789+-.eE", tok[c]) || tok[c] == '\0')
-        return xr_fail(x, "bad number \"%s\"", tok);
-    char *end;
+      plain &= tok[c] != '\0' && strchr("0123456789+-.eE", tok[c]) != NULL;
+    char *end = tok;
     errno = 0;
-    double d = strtod(tok, &end);
-    if (end == tok || *end != '\0' || errno == ERANGE || !isfinite(d))
+    double d = plain ? strtod(tok, &end) : 0;
+    if (!plain || end == tok || *end != '\0' || errno == ERANGE || !isfinite(d)) {
+      xr_printable(tok);
       return xr_fail(x, "bad number \"%s\"", tok);
+    }
     if (k >= max) return xr_fail(x, "too many numbers: expected at most %d", max);
     v[k++] = d;
     i = j;
@@ -282,8 +292,12 @@ static int xr_word(xr *x, const xr_tag *open, const char *want) {
   if (xr_text(x, open, &t, &len) < 0) return -1;
   while (len && xr_is_space(*t)) t++, len--;
   while (len && xr_is_space(t[len - 1])) len--;
-  if (len != strlen(want) || memcmp(t, want, len) != 0)
-    return xr_fail(x, "found \"%.*s\", expected \"%s\"", len > 40 ? 40 : (int)len, t, want);
+  if (len != strlen(want) || memcmp(t, want, len) != 0) {
+    char found[48];
+    snprintf(found, sizeof(found), "%.*s", len > 40 ? 40 : (int)len, t);
+    xr_printable(found);
+    return xr_fail(x, "found \"%s\", expected \"%s\"", found, want);
+  }
   return 0;
 }
 
