@@ -54,7 +54,7 @@ static void test_follow(void) {
   double t = 32 / 30.0;
   faces_update(&ft, d2, 1, t); /* only the first (small) face seen */
   CHECK(faces_find(&ft, id_big) >= 0, "big face dropped after one missed frame");
-  CHECK(ft.t[0].id == id_small, "a held face comes before the one detected now");
+  CHECK(ft.t[0].id == id_small, "the face detected now does not come before the held one");
   faces_update(&ft, d2, 1, t + FACES_HOLD_S + 0.05);
   CHECK(faces_find(&ft, id_big) < 0, "big face still followed %.2f s after it left",
         FACES_HOLD_S + 0.05);

@@ -132,6 +132,36 @@ static void check_frame(window *win, overlay *ov, nn_net *net, const capture_fra
         "crop outline thicker than %d px", OVERLAY_CROP_THICKNESS);
 }
 
+/* Face boxes (--crop face): each outlined in the face colour where asked,
+ * with its caption's text in a strip just above it. */
+static void check_faces(window *win, overlay *ov, pixels *px) {
+  SDL_Rect video;
+  int ow, oh;
+  window_draw_video(win, 0, &video, &ow, &oh);
+  overlay_view v = {.num_faces = 2,
+                    .faces = {{360, 200, 160, 160}, {80, 300, 100, 100}},
+                    .face_text = {"happy 87%", NULL}};
+  overlay_draw(ov, &v, ow, oh);
+  read_back(window_renderer(win), px);
+  for (int i = 0; i < 2; i++) {
+    SDL_Rect b = v.faces[i];
+    int midy = b.y + b.h / 2, midx = b.x + b.w / 2;
+    CHECK(at(px, b.x, midy) == OVERLAY_FACE_RGB && at(px, b.x + b.w - 1, midy) == OVERLAY_FACE_RGB,
+          "face %d: side edges not drawn at x=%d and %d", i, b.x, b.x + b.w - 1);
+    CHECK(at(px, midx, b.y) == OVERLAY_FACE_RGB && at(px, midx, b.y + b.h - 1) == OVERLAY_FACE_RGB,
+          "face %d: top/bottom edges not drawn", i);
+    CHECK(at(px, midx, midy) != OVERLAY_FACE_RGB, "face %d: box filled", i);
+    /* caption: face-coloured text pixels in the strip above the box */
+    int text = 0;
+    for (int y = b.y - 30; y < b.y; y++)
+      for (int x = b.x; x < b.x + 120; x++) text += y >= 0 && at(px, x, y) == OVERLAY_FACE_RGB;
+    if (i == 0)
+      CHECK(text > 20, "face 0: caption has only %d text pixels", text);
+    else
+      CHECK(text == 0, "face 1 has no caption, found %d caption pixels", text);
+  }
+}
+
 static void test_geometry(void) {
   SDL_Rect r = window_fit(640, 480, 800, 480);
   CHECK(r.x == 80 && r.y == 0 && r.w == 640 && r.h == 480, "fit 640x480 in 800x480: %d,%d %dx%d",
@@ -208,6 +238,8 @@ int main(void) {
       CHECK(0, "reopen: %s", err);
     }
   }
+
+  check_faces(win, ov, &px);
 
   /* The screenshot is the rendered window, pixel for pixel. */
   char png[] = "/tmp/test_window_XXXXXX.png";
