@@ -187,7 +187,7 @@ static void test_synthetic(void) {
   n = detect_grey(d, checker, 96, 96, 48, 96, 2.0f, 1, r, 8);
   CHECK(n == 1 && r[0].w == 96, "min_face 96: %d boxes", n);
   n = detect_grey(d, flat, 96, 96, 0, 24, 1.2f, 1, r, 8);
-  CHECK(n == 0, "flat windows are rejected before any stage (OpenCV's std-dev <= 10 rule), got %d", n);
+  CHECK(n == 0, "flat windows are rejected before any stage (std-dev <= 10), got %d", n);
   n = detect_grey(d, checker, 20, 30, 0, 24, 1.2f, 1, r, 8);
   CHECK(n == 0, "an image narrower than the window has no faces, got %d", n);
   capture_face_detector_destroy(d);
@@ -382,7 +382,8 @@ static void check_formats(capture_face_detector *d, const capture_image *rgb,
         "RGBX: %d faces, RGB gave %d", n, nfirst);
   n = capture_face_detect(d, rgb, NULL, r, 4);
   CHECK(n == nfirst && n > 0 && !memcmp(&r[0], &first[0], sizeof(r[0])),
-        "RGB again: %d faces (%d,%d %dx%d), first run %d", n, r[0].x, r[0].y, r[0].w, r[0].h, nfirst);
+        "RGB again: %d faces (%d,%d %dx%d), first run %d", n, r[0].x, r[0].y, r[0].w, r[0].h,
+        nfirst);
   capture_face_opts o;
   capture_face_defaults(&o);
   o.detect_width = w;
@@ -550,8 +551,8 @@ static void test_speed(capture_face_detector *d) {
     ms[k] = (cpu_s() - t0) * 1e3;
   }
   double med = median(ms, RUNS);
-  printf("speed: 640x480 textured RGB frame, detect_width 320: median %.2f ms CPU over %d runs\n", med,
-         RUNS);
+  printf("speed: 640x480 textured RGB frame, detect_width 320: median %.2f ms CPU over %d runs\n",
+         med, RUNS);
   /* Loose bound: the target is well under 10 ms, but the machine is shared. */
   CHECK(med < 60.0, "median %.2f ms per frame", med);
 }

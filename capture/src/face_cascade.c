@@ -83,8 +83,8 @@ __attribute__((format(printf, 2, 3))) static int xr_fail(xr *x, const char *fmt,
   size_t w = 0;
   for (int d = 0; d < x->depth && w < sizeof(where); d++) {
     const xr_frame *f = &x->stack[d];
-    int k = snprintf(where + w, sizeof(where) - w, "%s%.*s", d ? "/" : "", f->len > 40 ? 40 : f->len,
-                     f->name);
+    int k = snprintf(where + w, sizeof(where) - w, "%s%.*s", d ? "/" : "",
+                     f->len > 40 ? 40 : f->len, f->name);
     if (k < 0) break;
     w += (size_t)k;
     if (f->index >= 0 && w < sizeof(where)) {
@@ -169,7 +169,8 @@ static int xr_next_tag(xr *x, xr_tag *t) {
   if (t->len > 64) return xr_fail(x, "element name longer than 64 characters");
   for (;;) { /* attributes: name="value" */
     while (x->pos < x->n && xr_is_space(x->s[x->pos])) x->pos++;
-    if (x->pos >= x->n) return xr_fail(x, "unexpected end of file inside <%.*s> (truncated?)", t->len, t->name);
+    if (x->pos >= x->n)
+      return xr_fail(x, "unexpected end of file inside <%.*s> (truncated?)", t->len, t->name);
     char c = x->s[x->pos];
     if (c == '>') {
       x->pos++;
@@ -456,11 +457,12 @@ static int xr_feature(xr *x, const xr_tag *open, cascade_feature *f, int win_w, 
         int k;
         if (xr_numbers(x, &r, v, 5, 5, &k) < 0) return -1;
         for (int i = 0; i < 4; i++)
-          if (v[i] != floor(v[i])) return xr_fail(x, "rectangle coordinate %g is not an integer", v[i]);
+          if (v[i] != floor(v[i]))
+            return xr_fail(x, "rectangle coordinate %g is not an integer", v[i]);
         if (v[0] < 0 || v[1] < 0 || v[2] < 1 || v[3] < 1 || v[0] + v[2] > win_w ||
             v[1] + v[3] > win_h)
-          return xr_fail(x, "rectangle %g %g %g %g is not inside the %dx%d window", v[0], v[1], v[2],
-                         v[3], win_w, win_h);
+          return xr_fail(x, "rectangle %g %g %g %g is not inside the %dx%d window", v[0], v[1],
+                         v[2], v[3], win_w, win_h);
         f->r[f->nrects++] = (cascade_rect){(int)v[0], (int)v[1], (int)v[2], (int)v[3], (float)v[4]};
         xr_pop(x);
       }
@@ -542,7 +544,8 @@ static int xr_cascade(xr *x, const xr_tag *open, capture_cascade *c, xr_vec *sta
       break;
     }
     default: { /* C_FEATS: rectangles are checked against the window, so it comes first */
-      if (!(seen & C_W) || !(seen & C_H)) return xr_fail(x, "<features> before <width> and <height>");
+      if (!(seen & C_W) || !(seen & C_H))
+        return xr_fail(x, "<features> before <width> and <height>");
       xr_tag f;
       while ((rc = xr_child(x, &t, &f)) == 1) {
         if (!xr_name_is(f.name, f.len, "_")) return xr_unexpected(x, &f);

@@ -257,7 +257,10 @@ static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, i
     d->xofs[x] = x0;
     d->xw[x] = (int32_t)lrint(t * FD_COEF_ONE);
   }
-  for (int x = 0; x <= lw; x++) d->sum[fd_col(layout, half, x)] = d->sqsum[fd_col(layout, half, x)] = 0;
+  for (int x = 0; x <= lw; x++) { /* row 0 of both integrals */
+    int at = fd_col(layout, half, x);
+    d->sum[at] = d->sqsum[at] = 0;
+  }
   int32_t *h0 = d->hrow, *h1 = d->hrow + d->cap_w;
   for (int y = 0; y < lh; y++) {
     double fy = (y + 0.5) * sy - 0.5;
@@ -350,11 +353,13 @@ static unsigned fd_run4(const capture_face_detector *d, int layout, size_t base,
     const fd_stump *t = tab + sg->first, *end2 = t + sg->n2, *end3 = end2 + sg->n3;
     fd_vf acc = fd_splat(0.0f);
     for (; t < end2; t++) {
-      fd_vf v = fd_splat(t->w[0]) * fd_rect4(p, &t->r[0]) + fd_splat(t->w[1]) * fd_rect4(p, &t->r[1]);
+      fd_vf v = fd_splat(t->w[0]) * fd_rect4(p, &t->r[0]) +
+                fd_splat(t->w[1]) * fd_rect4(p, &t->r[1]);
       acc += fd_leaf(v, inv_nf, t);
     }
     for (; t < end3; t++) {
-      fd_vf v = fd_splat(t->w[0]) * fd_rect4(p, &t->r[0]) + fd_splat(t->w[1]) * fd_rect4(p, &t->r[1]) +
+      fd_vf v = fd_splat(t->w[0]) * fd_rect4(p, &t->r[0]) +
+                fd_splat(t->w[1]) * fd_rect4(p, &t->r[1]) +
                 fd_splat(t->w[2]) * fd_rect4(p, &t->r[2]);
       acc += fd_leaf(v, inv_nf, t);
     }
@@ -472,9 +477,12 @@ int capture_face_detect(capture_face_detector *d, const capture_image *img,
     opt.min_neighbors = o->min_neighbors < 1 ? 1 : o->min_neighbors;
   }
   const int ww = d->c->win_w, wh = d->c->win_h;
-  /* The detection image: grey, at most detect_width wide (<= 0: full width). */
+  /* The detection image: grey, at most detect_width wide (<= 0: full width),
+   * but never narrower than the window. */
   int dw = img->width;
-  if (opt.detect_width > 0 && opt.detect_width < dw) dw = opt.detect_width;
+  if (opt.detect_width > 0 && opt.detect_width < dw)
+    dw = opt.detect_width > ww ? opt.detect_width : ww;
+  if (dw > img->width) dw = img->width;
   int dh = (int)lrint((double)img->height * dw / img->width);
   if (dh < 1) dh = 1;
   if (dw < ww || dh < wh) return 0;
