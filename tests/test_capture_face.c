@@ -536,6 +536,62 @@ static int test_wild(capture_face_detector *d, int every) {
   return 0;
 }
 
+/* Allocation counting: face.cmake links this program with --wrap for
+ * malloc, calloc and realloc, which redirects the calls made from static
+ * code (libcapture.a, this file) here; FFmpeg's own calls are not counted. */
+static volatile long allocs; /* volatile: GCC assumes malloc leaves globals alone */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n) {
+  allocs++;
+  return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t size) {
+  allocs++;
+  return __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t n) {
+  allocs++;
+  return __real_realloc(p, n);
+}
+
+/* After the first frame, frames of the same or a smaller size allocate
+ * nothing; a larger one grows the scratch. */
+static void test_no_alloc(capture_face_detector *d) {
+  long before = allocs;
+  void *volatile probe = malloc(16); /* volatile: the pair is not optimised away */
+  free(probe);
+  if (allocs == before) {
+    printf("note: allocation counting inactive (not linked with --wrap=malloc)\n");
+    return;
+  }
+  enum { W = 640, H = 480 };
+  static uint8_t px[W * H * 3];
+  uint32_t seed = 99;
+  for (int i = 0; i < W * H * 3; i++) px[i] = (uint8_t)(i / 3 % W / 2 + lcg(&seed) % 48);
+  capture_image img = {px, W, H, W * 3, 3}, small = {px, W / 2, H / 2, W * 3, 3};
+  capture_face_opts o;
+  capture_face_defaults(&o);
+  o.detect_width = W;
+  capture_rect r[4];
+  capture_face_detect(d, &img, &o, r, 4); /* sizes the scratch for 640x480 */
+  before = allocs;
+  for (int k = 0; k < 3; k++) {
+    capture_face_detect(d, &img, &o, r, 4);
+    capture_face_detect(d, &img, NULL, r, 4);
+    capture_face_detect(d, &small, &o, r, 4);
+  }
+  CHECK(allocs == before, "%ld allocations in 9 frames after the first", allocs - before);
+  capture_image big = {px, W, H * 2, W * 3 / 2, 3}; /* taller: the scratch must grow */
+  big.width = W / 2;
+  before = allocs;
+  o.detect_width = 0;
+  capture_face_detect(d, &big, &o, r, 4);
+  CHECK(allocs > before, "a taller frame did not grow the scratch");
+  printf("allocations: none per frame once the scratch fits\n");
+}
+
 /* Times detection on one frame repeatedly (steady state: scratch reused). */
 static void test_speed(capture_face_detector *d) {
   enum { W = 640, H = 480, RUNS = 21 };
@@ -593,6 +649,7 @@ int main(int argc, char **argv) {
     test_background(d);
     test_fixture(d);
     test_speed(d);
+    test_no_alloc(d);
   } else if (d) {
     skipped = test_wild(d, strcmp(mode, "measure") ? 10 : 1) == 77;
   }

@@ -240,6 +240,15 @@ static int fd_reserve_hits(capture_face_detector *d, int n) {
   return 0;
 }
 
+/* Base row y interpolated horizontally to the level's columns, times 2^11. */
+static void fd_hinterp(const capture_face_detector *d, int y, int lw, int32_t *out) {
+  const uint8_t *r = d->base + (size_t)y * d->cap_w;
+  for (int x = 0; x < lw; x++) {
+    int x0 = d->xofs[x], x1 = x0 + (d->xw[x] != 0);
+    out[x] = r[x0] * (FD_COEF_ONE - d->xw[x]) + r[x1] * d->xw[x];
+  }
+}
+
 /* Resizes the w x h base image to one lw x lh pyramid level (bilinear with
  * pixel centres aligned, as OpenCV's INTER_LINEAR) and builds its integral
  * and squared integral images row by row in the given layout. Sums wrap
@@ -261,31 +270,49 @@ static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, i
     int at = fd_col(layout, half, x);
     d->sum[at] = d->sqsum[at] = 0;
   }
+  /* Base rows interpolated horizontally, kept while the next level row still
+   * needs them: h0 holds base row have0, h1 row have1. At factor 1 the level
+   * is the base image itself. */
   int32_t *h0 = d->hrow, *h1 = d->hrow + d->cap_w;
+  int have0 = -1, have1 = -1;
+  const int same = lw == w && lh == h;
   for (int y = 0; y < lh; y++) {
-    double fy = (y + 0.5) * sy - 0.5;
-    int y0 = (int)floor(fy);
-    double t = fy - y0;
-    if (y0 < 0) y0 = 0, t = 0;
-    if (y0 >= h - 1) y0 = h - 1, t = 0;
-    int32_t wy = (int32_t)lrint(t * FD_COEF_ONE);
-    const uint8_t *r0 = d->base + (size_t)y0 * d->cap_w;
-    const uint8_t *r1 = wy ? r0 + d->cap_w : r0;
-    for (int x = 0; x < lw; x++) {
-      int x0 = d->xofs[x], x1 = x0 + (d->xw[x] != 0);
-      h0[x] = r0[x0] * (FD_COEF_ONE - d->xw[x]) + r0[x1] * d->xw[x];
-      h1[x] = r1[x0] * (FD_COEF_ONE - d->xw[x]) + r1[x1] * d->xw[x];
+    const uint8_t *row = d->base + (size_t)y * d->cap_w;
+    if (!same) {
+      double fy = (y + 0.5) * sy - 0.5;
+      int y0 = (int)floor(fy);
+      double t = fy - y0;
+      if (y0 < 0) y0 = 0, t = 0;
+      if (y0 >= h - 1) y0 = h - 1, t = 0;
+      int32_t wy = (int32_t)lrint(t * FD_COEF_ONE);
+      if (have0 != y0 && have1 == y0) {
+        int32_t *tmp = h0;
+        h0 = h1, h1 = tmp;
+        have1 = have0, have0 = y0;
+      } else if (have0 != y0) {
+        fd_hinterp(d, y0, lw, h0);
+        have0 = y0;
+      }
+      if (wy && have1 != y0 + 1) {
+        fd_hinterp(d, y0 + 1, lw, h1);
+        have1 = y0 + 1;
+      }
+      /* (h0 (1 - wy) + h1 wy) / 2^22, rounded; fits int32: 255 * 2^22 < 2^31 */
+      if (wy)
+        for (int x = 0; x < lw; x++)
+          d->row[x] = (uint8_t)((h0[x] * (FD_COEF_ONE - wy) + h1[x] * wy + (1 << 21)) >> 22);
+      else
+        for (int x = 0; x < lw; x++)
+          d->row[x] = (uint8_t)((h0[x] + (1 << (FD_COEF_BITS - 1))) >> FD_COEF_BITS);
+      row = d->row;
     }
-    /* (h0 (1 - wy) + h1 wy) / 2^22, rounded; fits int32: 255 * 2^22 < 2^31 */
-    for (int x = 0; x < lw; x++)
-      d->row[x] = (uint8_t)((h0[x] * (FD_COEF_ONE - wy) + h1[x] * wy + (1 << 21)) >> 22);
     uint32_t *s = d->sum + (size_t)(y + 1) * stride, *sq = d->sqsum + (size_t)(y + 1) * stride;
     const uint32_t *sp = s - stride, *sqp = sq - stride;
     uint32_t rs = 0, rsq = 0;
     s[0] = sq[0] = 0;
     if (layout == FD_PLAIN) {
       for (int x = 0; x < lw; x++) {
-        uint32_t v = d->row[x];
+        uint32_t v = row[x];
         rs += v;
         rsq += v * v;
         s[x + 1] = sp[x + 1] + rs;
@@ -293,7 +320,7 @@ static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, i
       }
     } else {
       for (int x = 0; x < lw; x++) {
-        uint32_t v = d->row[x];
+        uint32_t v = row[x];
         int at = fd_col(FD_SPLIT, half, x + 1);
         rs += v;
         rsq += v * v;
@@ -455,11 +482,21 @@ static int fd_group(capture_face_detector *d, int n, int min_neighbors) {
   return kept;
 }
 
-static int fd_by_area_desc(const void *a, const void *b) {
-  const capture_rect *p = a, *q = b;
+/* Largest first (ties: top, then left). Insertion sort: a frame has few
+ * boxes, and unlike qsort it never allocates. */
+static int fd_before(const capture_rect *p, const capture_rect *q) {
   long long ap = (long long)p->w * p->h, aq = (long long)q->w * q->h;
-  if (ap != aq) return ap < aq ? 1 : -1;
-  return p->y != q->y ? (p->y < q->y ? -1 : 1) : (p->x < q->x ? -1 : (p->x > q->x));
+  if (ap != aq) return ap > aq;
+  return p->y != q->y ? p->y < q->y : p->x < q->x;
+}
+
+static void fd_sort(capture_rect *r, int n) {
+  for (int i = 1; i < n; i++) {
+    capture_rect v = r[i];
+    int j = i;
+    for (; j > 0 && fd_before(&v, &r[j - 1]); j--) r[j] = r[j - 1];
+    r[j] = v;
+  }
 }
 
 int capture_face_detect(capture_face_detector *d, const capture_image *img,
@@ -509,7 +546,7 @@ int capture_face_detect(capture_face_detector *d, const capture_image *img,
   }
   if (nhits == 0) return 0;
   int n = fd_group(d, nhits, opt.min_neighbors);
-  qsort(d->out, (size_t)n, sizeof(*d->out), fd_by_area_desc);
+  fd_sort(d->out, n);
   /* Back to source pixels, clipped to the image. */
   double sx = (double)img->width / dw, sy = (double)img->height / dh;
   int count = 0;
