@@ -33,7 +33,9 @@
 #define XR_MAX_WEAK 100000 /* per stage and in total */
 #define XR_MAX_FEATURES 100000
 #define XR_MAX_DEPTH 16
-#define XR_MAX_NUMS 8 /* numbers in one text element of this schema */
+/* Numbers in one text element: 5 in a rectangle, 4 per node in
+ * <internalNodes> (read up to 16 nodes, to say "a tree" rather than "too many"). */
+#define XR_MAX_NUMS 64
 /* OpenCV lowers every stage threshold by this much when it loads one. */
 #define XR_THRESHOLD_EPS 1e-5f
 
@@ -604,7 +606,8 @@ static int xr_document(xr *x, capture_cascade *c, xr_vec *stages, xr_vec *stumps
     }
     if (found++) return xr_fail(x, "more than one <cascade>");
     if (xr_push(x, &t, -1) < 0) return -1;
-    if (strcmp(t.type_id, "opencv-cascade-classifier") != 0)
+    /* Some of opencv-data's cascades have no type_id: OpenCV goes by name. */
+    if (t.type_id[0] && strcmp(t.type_id, "opencv-cascade-classifier") != 0)
       return xr_fail(x, "type_id \"%s\", expected \"opencv-cascade-classifier\"", t.type_id);
     if (xr_cascade(x, &t, c, stages, stumps, feats) < 0) return -1;
     xr_pop(x);
