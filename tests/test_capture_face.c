@@ -552,9 +552,10 @@ static int test_wild(capture_face_detector *d, int every) {
  * malloc, calloc and realloc, which redirects the calls made from static
  * code (libcapture.a, this file) here; FFmpeg's own calls are not counted. */
 static volatile long allocs; /* volatile: GCC assumes malloc leaves globals alone */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
+/* Weak: a build without --wrap still links (the wrappers are then unused). */
+__attribute__((weak)) void *__real_malloc(size_t n);
+__attribute__((weak)) void *__real_calloc(size_t n, size_t size);
+__attribute__((weak)) void *__real_realloc(void *p, size_t n);
 void *__wrap_malloc(size_t n) {
   allocs++;
   return __real_malloc(n);
