@@ -622,8 +622,19 @@ static void test_speed(capture_face_detector *d) {
   double med = median(ms, RUNS);
   printf("speed: 640x480 textured RGB frame, detect_width 320: median %.2f ms CPU over %d runs\n",
          med, RUNS);
-  /* Loose bound: the target is well under 10 ms, but the machine is shared. */
+  /* Loose bound: the target is well under 10 ms, but the machine is shared;
+   * sanitizer builds are 5-10x slower and only print the figure. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  (void)med;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  (void)med;
+#else
   CHECK(med < 60.0, "median %.2f ms per frame", med);
+#endif
+#else
+  CHECK(med < 60.0, "median %.2f ms per frame", med);
+#endif
 }
 
 /* Scenarios, one ctest each: "" (synthetic cascade, malformed files: no
