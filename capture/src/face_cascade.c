@@ -26,8 +26,8 @@
 #include "face_cascade.h"
 #include "util.h"
 
-/* Limits checked before anything is allocated (OpenCV's largest shipped
- * cascade has 47 stages and a few thousand stumps and features). */
+/* Limits checked before anything is allocated or grown (the frontal-face
+ * cascade has 25 stages, 2913 stumps and 2913 features). */
 #define XR_MAX_FILE (64L << 20)
 #define XR_MAX_STAGES 1000
 #define XR_MAX_WEAK 100000 /* per stage and in total */
