@@ -470,7 +470,7 @@ static int xr_feature(xr *x, const xr_tag *open, cascade_feature *f, int win_w, 
       }
       if (rc < 0) return -1;
     } else if (xr_name_is(t.name, t.len, "tilted")) {
-      int tilted;
+      int tilted = 0;
       if (xr_once(x, &t, &seen, 2) < 0 || xr_int(x, &t, 0, 1, &tilted) < 0) return -1;
       if (tilted) return xr_fail(x, "tilted (45 degree) features are not supported");
     } else {
@@ -491,7 +491,7 @@ static int xr_params(xr *x, const xr_tag *open) {
   while ((rc = xr_child(x, open, &t)) == 1) {
     if (xr_push(x, &t, -1) < 0) return -1;
     if (xr_name_is(t.name, t.len, "maxCatCount")) {
-      int cats;
+      int cats = 0;
       if (xr_int(x, &t, 0, 1 << 20, &cats) < 0) return -1;
       if (cats != 0) return xr_fail(x, "categorical features (maxCatCount %d) are not HAAR", cats);
     } else if (xr_skip_element(x, &t) < 0) {
