@@ -13,7 +13,7 @@
 #define FACES_MAX 16          /* --max-faces limit */
 #define FACES_DEFAULT_MAX 4   /* --max-faces default */
 #define FACES_BOX_SMOOTH_S 0.1f /* time constant of the box's position and size */
-#define FACES_HOLD_S 0.4f     /* a face missed for this long is dropped */
+#define FACES_HOLD_S 0.25f    /* a face missed for this long is dropped */
 
 typedef struct {
   int id;             /* stable while the face is followed */
