@@ -223,17 +223,10 @@ static void update_status(live_ui *u, double now) {
   capture_stats st;
   capture_get_stats(u->src, &st);
   long long dropped = (long long)(st.dropped + pipeline_skipped(u->pl));
-  char crop[96];
-  if (!u->fs.detector)
-    snprintf(crop, sizeof crop, "crop: centre");
-  else if (u->fs.tracker.count == 0)
-    snprintf(crop, sizeof crop, "no face in view: centre crop");
-  else
-    snprintf(crop, sizeof crop, "faces %d", u->fs.tracker.count);
   snprintf(u->status, sizeof u->status,
-           "display %.1f fps   inference %.1f fps   dropped %lld   %s   model %s\n"
+           "display %.1f fps   inference %.1f fps   dropped %lld   model %s\n"
            "ms per frame: capture %.1f   detect %.1f   crop+resize %.2f   CNN %.1f   drawing %.1f",
-           p->shown / span, p->inferred / span, dropped, crop, u->cl->name, st.capture_ms,
+           p->shown / span, p->inferred / span, dropped, u->cl->name, st.capture_ms,
            p->crop_n ? p->detect_ms / p->crop_n : 0.0, p->crop_n ? p->crop_ms / p->crop_n : 0.0,
            p->inferred ? p->cnn_ms / p->inferred : 0.0, p->draw_n ? p->draw_ms / p->draw_n : 0.0);
   memset(p, 0, sizeof *p);
@@ -278,7 +271,15 @@ static void render(live_ui *u) {
       }
       v.num_faces = i + 1;
     }
-    v.status = u->status;
+    /* what is classified, as of this frame; the rates above change slowly */
+    char status[sizeof u->status + 64];
+    if (!u->fs.detector)
+      snprintf(status, sizeof status, "centre crop   %s", u->status);
+    else if (ft->count == 0)
+      snprintf(status, sizeof status, "no face in view: centre crop   %s", u->status);
+    else
+      snprintf(status, sizeof status, "faces %d   %s", ft->count, u->status);
+    v.status = status;
     v.banner = u->disconnected ? "camera disconnected" : u->paused ? "paused" : NULL;
     v.dim = u->disconnected;
     overlay_draw(u->ov, &v, ow, oh);
