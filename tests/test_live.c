@@ -486,7 +486,9 @@ static int t_errors(void) {
     int code;
     const char *msg;
   } cases[] = {
-      {{"--crop", "face"}, 2, "--crop: expected 'center'"},
+      {{"--crop", "middle"}, 2, "--crop: expected 'face' or 'center', got 'middle'"},
+      {{"--crop", "center", "--cascade", "x.xml"}, 2, "--cascade is for --crop face"},
+      {{"--max-faces", "17"}, 2, "--max-faces"},
       {{"--crop-scale", "1.5"}, 2, "--crop-scale"},
       {{"--size", "640"}, 2, "--size"},
       {{"--video", "x.mp4", "--record", "y.mkv"}, 2, "--record applies to a camera"},
