@@ -195,10 +195,7 @@ typedef struct {
   overlay *ov;
   pipeline *pl;
   headless_log *log;
-  smooth_state sm; /* the centre square's shown label */
-  face_stage fs;   /* crops: faces (with a detector) or the centre square */
-  float crop_scale; /* of the centre square */
-  int centre_label;
+  face_stage fs; /* crops and shown labels: each face's, or the centre square's */
   const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
   float *probs; /* [FACES_MAX, num_classes] latest raw results */
   int tags[FACES_MAX]; /* their track ids, -1: the centre square */
@@ -250,12 +247,12 @@ static void render(live_ui *u) {
       v.class_names = names;
       /* the bars: the largest face's, else the centre square's */
       int face = ft->count > 0 && ft->t[0].shown >= 0;
-      v.probs = face ? smooth_probs(&ft->t[0].sm) : smooth_probs(&u->sm);
-      v.label = face ? ft->t[0].shown : u->centre_label;
-      if (!face && u->centre_label < 0) v.num_classes = 0;
+      v.probs = face ? smooth_probs(&ft->t[0].sm) : smooth_probs(&u->fs.centre);
+      v.label = face ? ft->t[0].shown : u->fs.centre_label;
+      if (!face && u->fs.centre_label < 0) v.num_classes = 0;
     }
     if (u->frame_w > 0 && ft->count == 0) {
-      capture_rect crop = capture_center_crop(u->frame_w, u->frame_h, u->crop_scale);
+      capture_rect crop = capture_center_crop(u->frame_w, u->frame_h, u->fs.crop_scale);
       v.show_crop = 1;
       v.crop = window_map_rect(crop, u->frame_w, u->frame_h, video, u->mirror);
     }
@@ -322,31 +319,29 @@ static int take_frame(live_ui *u, capture_frame *f) {
   u->frame_h = f->height;
   capture_image img = {f->rgb, f->width, f->height, f->width * 3, 3};
   capture_rect crops[FACES_MAX];
-  int track[FACES_MAX], tags[FACES_MAX];
-  int n = faces_stage_frame(&u->fs, &img, f->pts_s, crops, track);
+  int ids[FACES_MAX];
+  int n = faces_stage_frame(&u->fs, &img, f->pts_s, crops, ids);
   if (n < 0) {
     cli_error("out of memory in the face detector");
     return -1;
   }
   double t0 = pipeline_now();
   size_t sample = (size_t)u->cl->c * u->cl->h * u->cl->w;
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < n; i++)
     capture_crop_resize(&img, crops[i], u->cl->c, u->cl->h, u->cl->w,
                         pipeline_input(u->pl) + i * sample);
-    tags[i] = track[i] < 0 ? -1 : u->fs.tracker.t[track[i]].id;
-  }
   u->period.crop_ms += (pipeline_now() - t0) * 1e3;
   u->period.detect_ms += u->fs.detect_ms;
   u->period.crop_n++;
-  pipeline_submit(u->pl, f->seq, f->pts_s, n, tags);
+  pipeline_submit(u->pl, f->seq, f->pts_s, n, ids);
   u->last_seq = f->seq;
   u->last_arrived = f->arrived_s;
   u->frames_shown++;
   u->period.shown++;
   if (u->disconnected) {
     /* Back after an unplug: the history is of another moment. */
-    smooth_reset(&u->sm);
-    u->centre_label = -1;
+    smooth_reset(&u->fs.centre);
+    u->fs.centre_label = -1;
     u->fs.tracker.count = 0;
     u->have_result = 0;
     u->disconnected = 0;
@@ -369,20 +364,10 @@ static int take_result(live_ui *u) {
   int K = u->cl->num_classes;
   for (int i = 0; i < r.n; i++) {
     const float *p = u->probs + (size_t)i * K;
-    int shown, face = -1;
     capture_rect box;
-    if (u->tags[i] < 0) {
-      shown = u->centre_label = smooth_update(&u->sm, p, dt);
-      box = capture_center_crop(u->frame_w, u->frame_h, u->crop_scale);
-    } else {
-      /* the face may have left since its frame was submitted */
-      int k = faces_find(&u->fs.tracker, u->tags[i]);
-      if (k < 0) continue;
-      face_track *t = &u->fs.tracker.t[k];
-      shown = t->shown = smooth_update(&t->sm, p, dt);
-      box = faces_crop(t, u->frame_w, u->frame_h);
-      face = i;
-    }
+    int face, shown = faces_stage_result(&u->fs, u->tags[i], i, p, dt, u->frame_w, u->frame_h,
+                                         &box, &face);
+    if (shown < 0) continue; /* the face left since its frame was submitted */
     headless_log_frame(u->log, r.seq, r.pts_s, face, box, p, classifier_argmax(p, K), shown);
   }
   u->have_result = 1;
@@ -675,9 +660,7 @@ int cmd_live(int argc, char **argv) {
   u.o = &o;
   u.source_name = o.camera ? o.camera : o.video;
   u.cl = &cl;
-  u.crop_scale = crop_scale;
   u.stop = stop;
-  u.centre_label = -1;
   u.probs = calloc((size_t)cl.num_classes * FACES_MAX, sizeof(float));
   if (!u.probs) {
     cli_error("out of memory");
@@ -687,7 +670,6 @@ int cmd_live(int argc, char **argv) {
                               o.smooth_s, crop_scale) != 0) {
     cli_error("bad --max-faces or --smooth");
   } else {
-    smooth_init(&u.sm, cl.num_classes, o.smooth_s); /* class count checked by the log */
     code = run_window(&u);
   }
   /* The worker uses cl: it goes first. */

@@ -130,12 +130,14 @@ int faces_stage_init(face_stage *fs, capture_face_detector *detector, int max_fa
   memset(fs, 0, sizeof *fs);
   fs->detector = detector;
   fs->crop_scale = crop_scale;
+  fs->centre_label = -1;
   capture_face_defaults(&fs->detect_opts);
+  if (smooth_init(&fs->centre, num_classes, label_smooth_s) != 0) return -1;
   return faces_init(&fs->tracker, max_faces, num_classes, label_smooth_s);
 }
 
 int faces_stage_frame(face_stage *fs, const capture_image *img, double t_s, capture_rect *crops,
-                      int *track) {
+                      int *ids) {
   if (fs->detector) {
     capture_rect det[FACES_MAX];
     struct timespec a, b;
@@ -147,13 +149,28 @@ int faces_stage_frame(face_stage *fs, const capture_image *img, double t_s, capt
     faces_update(&fs->tracker, det, n, t_s);
     for (int i = 0; i < fs->tracker.count; i++) {
       crops[i] = faces_crop(&fs->tracker.t[i], img->width, img->height);
-      track[i] = i;
+      ids[i] = fs->tracker.t[i].id;
     }
     if (fs->tracker.count > 0) return fs->tracker.count;
   }
   crops[0] = capture_center_crop(img->width, img->height, fs->crop_scale);
-  track[0] = -1;
+  ids[0] = -1;
   return 1;
+}
+
+int faces_stage_result(face_stage *fs, int id, int index, const float *probs, double dt_s,
+                       int width, int height, capture_rect *box, int *face) {
+  if (id < 0) {
+    *box = capture_center_crop(width, height, fs->crop_scale);
+    *face = -1;
+    return fs->centre_label = smooth_update(&fs->centre, probs, dt_s);
+  }
+  int k = faces_find(&fs->tracker, id);
+  if (k < 0) return -1;
+  face_track *t = &fs->tracker.t[k];
+  *box = faces_crop(t, width, height);
+  *face = index;
+  return t->shown = smooth_update(&t->sm, probs, dt_s);
 }
 
 int faces_find(const face_tracker *ft, int id) {

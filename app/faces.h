@@ -63,6 +63,8 @@ typedef struct {
   capture_face_opts detect_opts;
   float crop_scale;                /* of the centre square */
   face_tracker tracker;
+  smooth_state centre;             /* the centre square's shown label */
+  int centre_label;                /* -1 before its first result */
   double detect_ms;                /* time of the last detection */
 } face_stage;
 
@@ -71,10 +73,19 @@ int faces_stage_init(face_stage *fs, capture_face_detector *detector, int max_fa
                      int num_classes, float label_smooth_s, float crop_scale);
 
 /* The crops of the frame img at time t_s, largest face first: writes n >= 1
- * rects to crops[] (room for FACES_MAX) and each one's track index in
- * ft->t[] to track[] (-1: the centre square, no face in view). Returns n, or
- * -1 when the detector ran out of memory. */
+ * rects to crops[] (room for FACES_MAX) and each one's track id to ids[]
+ * (-1: the centre square, no face in view). Returns n, or -1 when the
+ * detector ran out of memory. */
 int faces_stage_frame(face_stage *fs, const capture_image *img, double t_s, capture_rect *crops,
-                      int *track);
+                      int *ids);
+
+/* The CNN's probabilities for crop `index` of a frame, whose id came from
+ * faces_stage_frame: updates that face's (or the centre square's) label
+ * smoothing, dt_s after its previous result, and gives its crop in a
+ * width x height frame and its CSV face number (index, or -1 for the centre
+ * square). Returns the label to show, or -1 when the face has been dropped
+ * since its frame was taken (a result that arrives late). */
+int faces_stage_result(face_stage *fs, int id, int index, const float *probs, double dt_s,
+                       int width, int height, capture_rect *box, int *face);
 
 #endif

@@ -288,11 +288,8 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
     cli_error("%s", err);
     return EXIT_RUNTIME;
   }
-  /* the centre square's label smoothing; faces have their own */
-  smooth_state centre;
   int max_faces = o->detector ? o->max_faces : 1;
-  if (smooth_init(&centre, cl->num_classes, o->smooth_s) != 0 ||
-      faces_stage_init(&fs, o->detector, max_faces, cl->num_classes, o->smooth_s,
+  if (faces_stage_init(&fs, o->detector, max_faces, cl->num_classes, o->smooth_s,
                        o->crop_scale) != 0) {
     cli_error("bad --max-faces or --smooth");
     code = EXIT_USAGE;
@@ -336,8 +333,8 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
     double pts = f.pts_s;
     int64_t seq = f.seq;
     capture_rect crops[FACES_MAX];
-    int track[FACES_MAX];
-    int nc = faces_stage_frame(&fs, &img, pts, crops, track);
+    int ids[FACES_MAX];
+    int nc = faces_stage_frame(&fs, &img, pts, crops, ids);
     for (int i = 0; i < nc; i++)
       capture_crop_resize(&img, crops[i], cl->c, cl->h, cl->w, input + i * sample);
     capture_release(src, &f);
@@ -355,11 +352,9 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
     prev_pts = pts;
     for (int i = 0; i < nc; i++) {
       const float *p = probs + (size_t)i * cl->num_classes;
-      /* a face's smoothing starts with its track; the centre's runs on */
-      smooth_state *sm = track[i] < 0 ? &centre : &fs.tracker.t[track[i]].sm;
-      int shown = smooth_update(sm, p, dt);
-      headless_log_frame(lg, seq, pts, track[i] < 0 ? -1 : i, crops[i], p,
-                         classifier_argmax(p, cl->num_classes), shown);
+      capture_rect box;
+      int face, shown = faces_stage_result(&fs, ids[i], i, p, dt, img.width, img.height, &box, &face);
+      headless_log_frame(lg, seq, pts, face, box, p, classifier_argmax(p, cl->num_classes), shown);
     }
     n++;
   }
