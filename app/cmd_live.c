@@ -205,6 +205,7 @@ typedef struct {
   int paused, mirror, hide_overlay, disconnected;
   int64_t frames_shown, last_seq;
   int64_t frames_at_restart; /* frames_shown when the video was last reopened */
+  int64_t seqs_before;       /* frames the sources closed at a restart delivered */
   double last_arrived; /* publish time of the frame on screen; 0 once presented */
   double latency_sum, latency_max;
   int64_t latency_n, latency_late; /* late: more than one frame interval */
@@ -384,6 +385,8 @@ static int restart_video(live_ui *u) {
     return -1;
   }
   u->frames_at_restart = u->frames_shown;
+  u->seqs_before += u->last_seq + 1;
+  u->last_seq = -1;
   capture_close(u->src);
   u->src = NULL;
   capture_video_opts vo = {u->o->video, CAPTURE_LATEST, 1};
@@ -496,11 +499,16 @@ static int ui_loop(live_ui *u) {
     if (save_screenshot(u, o->screenshot) != 0) code = EXIT_RUNTIME;
   }
   double secs = pipeline_now() - start;
+  /* The source runs at its own rate, as a camera does, so a display slower
+   * than that shows the newest frame and skips the ones in between. */
   fprintf(stderr,
-          "display: %lld frames in %.2f s (%.1f fps, %s renderer); latency from capture to "
-          "screen: mean %.1f ms, max %.1f ms, %lld frames over one frame interval (%.1f ms)\n",
+          "display: %lld frames in %.2f s (%.1f fps, %s renderer), %lld source frames skipped; "
+          "latency from capture to screen: mean %.1f ms, max %.1f ms, %lld frames over one "
+          "frame interval (%.1f ms)\n",
           (long long)u->frames_shown, secs, secs > 0 ? u->frames_shown / secs : 0.0,
-          window_renderer_name(u->win), u->latency_n ? 1e3 * u->latency_sum / u->latency_n : 0.0,
+          window_renderer_name(u->win),
+          (long long)(u->seqs_before + u->last_seq + 1 - u->frames_shown),
+          u->latency_n ? 1e3 * u->latency_sum / u->latency_n : 0.0,
           1e3 * u->latency_max, (long long)u->latency_late, 1e3 * u->frame_interval);
   headless_log_summary(u->log, secs, 0);
   return code;
@@ -659,6 +667,7 @@ int cmd_live(int argc, char **argv) {
   memset(&u, 0, sizeof u);
   u.o = &o;
   u.source_name = o.camera ? o.camera : o.video;
+  u.last_seq = -1; /* no frame shown yet */
   u.cl = &cl;
   u.stop = stop;
   u.probs = calloc((size_t)cl.num_classes * FACES_MAX, sizeof(float));

@@ -215,8 +215,11 @@ static int t_rows1050(void) {
   }
   char csv[300];
   snprintf(csv, sizeof csv, "%s/out.csv", tmp);
-  char *argv[] = {"emocam", "--video", (char *)clip, "--headless", "--model", model, "--csv", csv,
-                  NULL};
+  /* The centre square: one row a frame, whatever faces the detector finds
+   * (test_live faces covers those); the detector would also make this run
+   * several times slower under the sanitizers. */
+  char *argv[] = {"emocam", "--video", (char *)clip, "--headless", "--crop", "center", "--model",
+                  model, "--csv", csv, NULL};
   int rc = run(argv, NULL);
   long last;
   int rows = check_csv(csv, &last);
@@ -334,6 +337,12 @@ static int t_screenshot(void) {
   char *err = run_stderr();
   CHECK(rc == 0, "exit %d: %s", rc, err ? err : "");
   CHECK(err && strstr(err, "display: 20 frames"), "display summary: %s", err ? err : "");
+  /* The video runs at its own rate, so a slow machine skips frames; the
+   * summary says how many, and the last row is the last frame shown. */
+  const char *skip = err ? strstr(err, " source frames skipped") : NULL;
+  while (skip && skip > err && skip[-1] != ' ') skip--;
+  long skipped = skip ? strtol(skip, NULL, 10) : -1;
+  CHECK(skipped >= 0, "display summary gives no skipped count: %s", err ? err : "");
   free(err);
   SDL_Surface *s = IMG_Load(png);
   CHECK(s && s->w == 640 && s->h == 480, "screenshot %s: %dx%d", png, s ? s->w : 0, s ? s->h : 0);
@@ -341,7 +350,8 @@ static int t_screenshot(void) {
   long last;
   int rows = check_csv(csv, &last);
   /* The run waits for the last shown frame's result before the screenshot. */
-  CHECK(rows >= 1 && rows <= 20 && last == 19, "window CSV: %d rows, last frame %ld", rows, last);
+  CHECK(rows >= 1 && rows <= 20 && last == 19 + skipped,
+        "window CSV: %d rows, last frame %ld, the last shown was %ld", rows, last, 19 + skipped);
   return 0;
 }
 
@@ -663,7 +673,10 @@ static int t_faces(void) {
   free(text);
   char *argv[] = {"emocam", "--video", (char *)wild, "--headless", "--model", model, "--labels",
                   relabelled, NULL};
-  int rc = run(argv, NULL);
+  /* 1170 frames through the detector: about 40 s under the sanitizers on an
+   * idle 2-core machine, so a busy one needs more than the default minute. */
+  run_opts slow = {{NULL}, 0, 0, 240000};
+  int rc = run(argv, &slow);
   char *err = run_stderr();
   double a, share;
   summary_figures(err, &a, &share);
