@@ -10,6 +10,8 @@ void augment_defaults(augment_opts *opts) {
   opts->max_brightness = 0.15f;
   opts->max_contrast = 0.25f;
   opts->flip = 1;
+  opts->blur_prob = 0.0f;
+  opts->erase_prob = 0.0f;
 }
 
 uint64_t augment_rand64(uint64_t *state) {
@@ -38,6 +40,39 @@ static float sample_bilinear(const float *p, int h, int w, float y, float x) {
   return top * (1 - fy) + bottom * fy;
 }
 
+/* In place, the 3-tap kernel [a, 1-2a, a] along one line of n values spaced
+ * stride apart, ends replicated. */
+static void blur_line(float *v, int n, long stride, float a) {
+  float prev = v[0];
+  for (int i = 0; i < n; i++) {
+    float cur = v[i * stride], next = i + 1 < n ? v[(i + 1) * stride] : cur;
+    v[i * stride] = a * (prev + next) + (1 - 2 * a) * cur;
+    prev = cur;
+  }
+}
+
+/* A separable blur of one plane: a = 1/4 is a Gaussian of sigma ~0.7 px. */
+static void blur_plane(float *p, int h, int w, float a) {
+  for (int y = 0; y < h; y++) blur_line(p + (long)y * w, w, 1, a);
+  for (int x = 0; x < w; x++) blur_line(p + x, h, w, a);
+}
+
+/* Random erasing (Zhong et al. 2017): a rectangle of 2-20% of the area, aspect
+ * 0.3-3.3, filled with uniform noise, the same place in every channel. */
+static void erase_rect(float *out, int c, int h, int w, uint64_t *rng) {
+  float area = (0.02f + 0.18f * augment_randf(rng)) * h * w;
+  float aspect = expf(rand_signed(rng) * logf(3.3f));
+  int eh = (int)(sqrtf(area * aspect) + 0.5f), ew = (int)(sqrtf(area / aspect) + 0.5f);
+  if (eh < 1) eh = 1;
+  if (ew < 1) ew = 1;
+  if (eh > h) eh = h;
+  if (ew > w) ew = w;
+  int y0 = (int)(augment_randf(rng) * (h - eh + 1)), x0 = (int)(augment_randf(rng) * (w - ew + 1));
+  for (int ch = 0; ch < c; ch++)
+    for (int y = y0; y < y0 + eh; y++)
+      for (int x = x0; x < x0 + ew; x++) out[((long)ch * h + y) * w + x] = augment_randf(rng);
+}
+
 void augment_sample(float *out, const float *in, int c, int h, int w, const augment_opts *opts,
                     uint64_t seed) {
   uint64_t rng = seed;
@@ -48,6 +83,9 @@ void augment_sample(float *out, const float *in, int c, int h, int w, const augm
   const float dy = rand_signed(&rng) * opts->max_shift * h;
   const float brightness = rand_signed(&rng) * opts->max_brightness;
   const float contrast = 1.0f + rand_signed(&rng) * opts->max_contrast;
+  /* drawn whether used or not, so the draws above stay the same per seed */
+  const float blur_draw = augment_randf(&rng), blur_a = 0.05f + 0.25f * augment_randf(&rng);
+  const float erase_draw = augment_randf(&rng);
 
   /* Inverse map: for each output pixel, where it comes from in the input.
    * src = R(-angle) * (dst - centre - shift) / scale + centre. */
@@ -73,5 +111,7 @@ void augment_sample(float *out, const float *in, int c, int h, int w, const augm
       float v = (dst[i] - mean) * contrast + mean + brightness;
       dst[i] = v < 0 ? 0 : (v > 1 ? 1 : v);
     }
+    if (blur_draw < opts->blur_prob) blur_plane(dst, h, w, blur_a);
   }
+  if (erase_draw < opts->erase_prob) erase_rect(out, c, h, w, &rng);
 }

@@ -1,5 +1,6 @@
 /* augment: random training-time distortions of model-resolution samples:
- * horizontal flip, small shift/scale/rotation, brightness and contrast.
+ * horizontal flip, small shift/scale/rotation, brightness and contrast, and
+ * optionally a slight blur and an erased rectangle.
  * Deterministic for a given seed, so training runs are reproducible.
  */
 #ifndef APP_AUGMENT_H
@@ -14,6 +15,10 @@ typedef struct {
   float max_brightness; /* additive, e.g. 0.15 */
   float max_contrast;   /* multiplicative around the mean, e.g. 0.25 */
   int flip;             /* 1: mirror half of the samples */
+  float blur_prob;      /* share of samples blurred slightly (the softness of a
+                           face cut from a scaled, compressed video frame) */
+  float erase_prob;     /* share of samples with a random rectangle of noise
+                           (random erasing: a hand or glasses over part of a face) */
 } augment_opts;
 
 void augment_defaults(augment_opts *opts);

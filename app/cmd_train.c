@@ -37,6 +37,10 @@ static const char help[] =
     "  --class-weights M    auto (default: sqrt inverse frequency when the largest class is\n"
     "                       over 3x the smallest), off, sqrt, inverse\n"
     "  --no-augment         no flips, shifts, rotations or brightness/contrast jitter\n"
+    "  --blur P             also blur a share P of the samples slightly (0..1, default 0):\n"
+    "                       robustness to soft, compressed video faces\n"
+    "  --erase P            also cover a random rectangle with noise in a share P of the\n"
+    "                       samples (random erasing; 0..1, default 0)\n"
     "  --flip-tta           the model averages each prediction with its mirror image\n"
     "  --crop-scale F       centre-crop share of the shorter side (0.2..1, default 1)\n"
     "  --seed N             default 1; with --threads 1 training is bit-for-bit repeatable\n"
@@ -101,6 +105,10 @@ int cmd_train(int argc, char **argv) {
       bad = !v || cli_parse_int("--threads", v, 0, 256, &cfg.threads);
     else if (cli_option(argc, argv, &i, "--seed", &v))
       bad = !v || cli_parse_u64("--seed", v, &cfg.seed);
+    else if (cli_option(argc, argv, &i, "--blur", &v))
+      bad = !v || cli_parse_float("--blur", v, 0, 1, &cfg.blur_prob);
+    else if (cli_option(argc, argv, &i, "--erase", &v))
+      bad = !v || cli_parse_float("--erase", v, 0, 1, &cfg.erase_prob);
     else if (cli_option(argc, argv, &i, "--crop-scale", &v))
       bad = !v || cli_parse_float("--crop-scale", v, 0.2, 1, &cfg.crop_scale);
     else if (cli_option(argc, argv, &i, "--resume", &v))

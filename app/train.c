@@ -486,6 +486,8 @@ static int train_epoch(run *r, int epoch, epoch_record *rec, progress_bar *bar) 
   const int64_t warmup = (int64_t)(cfg->warmup_epochs * steps_per_epoch);
   augment_opts aug;
   augment_defaults(&aug);
+  aug.blur_prob = cfg->blur_prob;
+  aug.erase_prob = cfg->erase_prob;
   nn_adamw_opts ao;
   nn_adamw_defaults(&ao);
   ao.weight_decay = cfg->weight_decay;

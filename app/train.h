@@ -28,6 +28,8 @@ typedef struct {
   int threads;           /* 0 = all cores */
   int patience;          /* epochs without a better val accuracy; 0 = never stop */
   int augment;
+  float blur_prob;       /* augmentation: share of samples blurred */
+  float erase_prob;      /* augmentation: share with a rectangle erased */
   class_weight_mode weights;
   int freeze;            /* first N layers fixed */
   int flip_tta;          /* stored in the model */

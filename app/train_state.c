@@ -72,7 +72,8 @@ char *train_state_format(const train_state *st) {
       c->label_smoothing, c->warmup_epochs, c->clip_norm, c->seed);
   put(&b, "threads=%d\npatience=%d\naugment=%d\nweights=%s\nfreeze=%d\nflip_tta=%d\n", c->threads,
       c->patience, c->augment, weights_names[c->weights], c->freeze, c->flip_tta);
-  put(&b, "crop_scale=%.9g\n", c->crop_scale);
+  put(&b, "crop_scale=%.9g\nblur_prob=%.9g\nerase_prob=%.9g\n", c->crop_scale, c->blur_prob,
+      c->erase_prob);
   put(&b, "next_epoch=%d\nbest_val_acc=%.9g\nbest_epoch=%d\nepochs_since_best=%d\n",
       st->next_epoch, st->best_val_acc, st->best_epoch, st->epochs_since_best);
   for (int i = 0; i < st->num_records; i++) {
@@ -131,7 +132,8 @@ static int apply(train_state *st, const char *key, const char *v) {
   } floats[] = {{"val_split", &c->val_split},         {"lr", &c->lr},
                 {"weight_decay", &c->weight_decay},   {"label_smoothing", &c->label_smoothing},
                 {"warmup_epochs", &c->warmup_epochs}, {"clip_norm", &c->clip_norm},
-                {"crop_scale", &c->crop_scale},       {"best_val_acc", &st->best_val_acc}};
+                {"crop_scale", &c->crop_scale},       {"best_val_acc", &st->best_val_acc},
+                {"blur_prob", &c->blur_prob},         {"erase_prob", &c->erase_prob}};
   for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++)
     if (strcmp(key, floats[i].key) == 0) return parse_float(v, floats[i].dst);
   struct {

@@ -1,9 +1,11 @@
-# app (live path): smoothing, the window's rendering read back under SDL's
-# dummy video driver (no display needed; the offscreen driver works too but
-# loads EGL, which leaks under LeakSanitizer), and integration tests: the
+# app: training-time augmentation; the live path: smoothing, the window's
+# rendering read back under SDL's dummy video driver (no display needed; the
+# offscreen driver works too but loads EGL, which leaks under
+# LeakSanitizer), and integration tests: the
 # emocam binary (headless replay, screenshot, signals, camera unplug, errors)
 # and cmd_live in process (keys and window close).
 emocam_test(test_smoothing app 30 test_smoothing.c emocam_app m)
+emocam_test(test_augment app 30 test_augment.c emocam_app m)
 emocam_test(test_faces app 30 test_faces.c emocam_app m)
 emocam_test(test_window app 120 test_window.c emocam_app)
 # test_support.c: the tiny model the live-path tests share.
