@@ -41,6 +41,9 @@ static const char help[] =
     "                       robustness to soft, compressed video faces\n"
     "  --erase P            also cover a random rectangle with noise in a share P of the\n"
     "                       samples (random erasing; 0..1, default 0)\n"
+    "  --swa N              average the weights of the last N epochs (stochastic weight\n"
+    "                       averaging; the learning rate is held where they begin), then\n"
+    "                       keep that mean if it beats the best epoch on val\n"
     "  --flip-tta           the model averages each prediction with its mirror image\n"
     "  --crop-scale F       centre-crop share of the shorter side (0.2..1, default 1)\n"
     "  --seed N             default 1; with --threads 1 training is bit-for-bit repeatable\n"
@@ -105,6 +108,8 @@ int cmd_train(int argc, char **argv) {
       bad = !v || cli_parse_int("--threads", v, 0, 256, &cfg.threads);
     else if (cli_option(argc, argv, &i, "--seed", &v))
       bad = !v || cli_parse_u64("--seed", v, &cfg.seed);
+    else if (cli_option(argc, argv, &i, "--swa", &v))
+      bad = !v || cli_parse_int("--swa", v, 1, 100000, &cfg.swa_epochs);
     else if (cli_option(argc, argv, &i, "--blur", &v))
       bad = !v || cli_parse_float("--blur", v, 0, 1, &cfg.blur_prob);
     else if (cli_option(argc, argv, &i, "--erase", &v))
@@ -137,6 +142,11 @@ int cmd_train(int argc, char **argv) {
   }
   if (!cfg.data_dir[0] || !cfg.out_path[0]) {
     cli_error("train: --data DIR and --out MODEL are required (see emocam train --help)");
+    return EXIT_USAGE;
+  }
+  if (cfg.swa_epochs >= cfg.epochs) {
+    cli_error("train: --swa %d must be less than --epochs %d: it averages the last epochs of a run",
+              cfg.swa_epochs, cfg.epochs);
     return EXIT_USAGE;
   }
   if (cfg.init_path[0] && cfg.arch_path[0]) {

@@ -75,7 +75,10 @@ typedef struct {
   float *batch_x, *batch_probs, *val_probs, *val_logits;
   int *batch_y, *order;
   float **best; /* copy of every tensor at the best epoch */
+  float **swa;  /* --swa: every tensor's mean over the averaged epochs so far */
   char ckpt_path[1100];
+  char swa_path[1110]; /* where the checkpoint keeps that mean: CHECKPOINT.swa */
+  int swa_kept;        /* the mean beat the best epoch and is the result */
 } run;
 
 static void run_free(run *r) {
@@ -84,11 +87,11 @@ static void run_free(run *r) {
   dataset_free(&r->val_own);
   free(r->split_x);
   free(r->split_y);
-  if (r->best) {
-    int n = r->model.net ? nn_net_num_tensors(r->model.net) : 0;
-    for (int i = 0; i < n; i++) free(r->best[i]);
-    free(r->best);
-  }
+  int tensors = r->model.net ? nn_net_num_tensors(r->model.net) : 0;
+  for (int i = 0; r->best && i < tensors; i++) free(r->best[i]);
+  free(r->best);
+  for (int i = 0; r->swa && i < tensors; i++) free(r->swa[i]);
+  free(r->swa);
   nn_model_free(&r->model);
   free(r->arch);
   nn_model_free(&r->init);
@@ -464,6 +467,162 @@ static int resize_resumed_net(run *r, char *err, size_t errlen) {
   return 0;
 }
 
+/* ---- stochastic weight averaging (--swa N) -------------------------------
+ * The weights at the end of each of the last N epochs are averaged, with the
+ * learning rate held where those epochs begin (Izmailov et al. 2018): the
+ * mean lies nearer the middle of the region the late epochs wander in, which
+ * tends to generalise better than any single epoch. */
+
+/* The first averaged epoch, 0-based. */
+static int swa_begin(const train_config *cfg) { return cfg->epochs - cfg->swa_epochs; }
+
+/* Adds the net's weights to the running mean. */
+static int swa_add(run *r) {
+  nn_net *net = r->model.net;
+  int n = nn_net_num_tensors(net);
+  if (!r->swa && !(r->swa = calloc(n, sizeof(float *)))) return -1;
+  float k = 1.0f / (float)(r->st.swa_count + 1);
+  for (int i = 0; i < n; i++) {
+    nn_tensor t = nn_net_tensor(net, i);
+    if (!r->swa[i] && !(r->swa[i] = calloc(t.count, sizeof(float)))) return -1;
+    for (size_t j = 0; j < t.count; j++) r->swa[i][j] += (t.data[j] - r->swa[i][j]) * k;
+  }
+  r->st.swa_count++;
+  return 0;
+}
+
+/* Exchanges the net's weights with the mean (twice restores both). */
+static void swa_swap(run *r) {
+  for (int i = 0; i < nn_net_num_tensors(r->model.net); i++) {
+    nn_tensor t = nn_net_tensor(r->model.net, i);
+    for (size_t j = 0; j < t.count; j++) {
+      float v = t.data[j];
+      t.data[j] = r->swa[i][j];
+      r->swa[i][j] = v;
+    }
+  }
+}
+
+/* Writes the mean beside the checkpoint, as a model file whose state text
+ * says how many epochs it holds, so a resume can tell it matches. */
+static int swa_save(run *r, char *err, size_t errlen) {
+  char state[64];
+  snprintf(state, sizeof state, "swa_count=%d\n", r->st.swa_count);
+  swa_swap(r);
+  r->model.train_state = state;
+  int rc = nn_model_save(r->swa_path, &r->model, NULL, err, errlen);
+  r->model.train_state = NULL;
+  swa_swap(r);
+  return rc;
+}
+
+/* On --resume: the mean the checkpoint's run had built, or a fresh start
+ * (with a warning) when it is missing, does not match, or no longer covers
+ * the last --swa epochs because --epochs moved them. */
+static int swa_resume(run *r) {
+  train_state *st = &r->st;
+  if (st->swa_count == 0) return 0;
+  int first = st->next_epoch - st->swa_count;
+  nn_model m = {0};
+  char err[NN_ERR_LEN];
+  int count = -1, ok = 0;
+  if (first < swa_begin(&st->cfg)) {
+    cli_warn("--swa: the run now ends at epoch %d, so the average restarts at epoch %d",
+             st->cfg.epochs, swa_begin(&st->cfg) + 1);
+  } else if (nn_model_load(r->swa_path, &m, 1, NULL, err, sizeof err) != 0) {
+    cli_warn("%s; the weight average restarts", err);
+  } else if (!m.train_state || sscanf(m.train_state, "swa_count=%d", &count) != 1 ||
+             count != st->swa_count ||
+             nn_net_num_tensors(m.net) != nn_net_num_tensors(r->model.net)) {
+    cli_warn("%s does not match the checkpoint; the weight average restarts", r->swa_path);
+  } else {
+    ok = 1;
+    for (int i = 0; ok && i < nn_net_num_tensors(m.net); i++) {
+      nn_tensor t = nn_net_tensor(m.net, i), mine = nn_net_tensor(r->model.net, i);
+      ok = t.count == mine.count;
+    }
+    if (!ok) cli_warn("%s does not match the checkpoint; the weight average restarts", r->swa_path);
+  }
+  if (ok) {
+    int n = nn_net_num_tensors(m.net);
+    if (!(r->swa = calloc(n, sizeof(float *)))) ok = 0;
+    for (int i = 0; ok && i < n; i++) {
+      nn_tensor t = nn_net_tensor(m.net, i);
+      if (!(r->swa[i] = malloc(sizeof(float) * t.count))) ok = 0;
+      else memcpy(r->swa[i], t.data, sizeof(float) * t.count);
+    }
+    if (!ok) {
+      nn_model_free(&m);
+      return -1;
+    }
+  } else {
+    st->swa_count = 0;
+  }
+  nn_model_free(&m);
+  return 0;
+}
+
+/* After the last epoch: the mean in the net, batch norm's running statistics
+ * re-estimated for it (they belong to no single epoch's weights) over the
+ * training set in a seeded order, then kept in place of the best epoch if it
+ * scores better on val, or always without val. */
+static int swa_finish(run *r, char *err, size_t errlen) {
+  const train_config *cfg = &r->st.cfg;
+  nn_net *net = r->model.net;
+  const dataset *d = &r->train;
+  const size_t sample = (size_t)d->c * d->h * d->w;
+  const int B = cfg->batch;
+  swa_swap(r);
+  uint64_t rng = cfg->seed ^ 0x5A5A5A5A12345678ull;
+  for (int i = 0; i < d->n; i++) r->order[i] = i;
+  for (int i = d->n - 1; i > 0; i--) {
+    int j = (int)(augment_rand64(&rng) % (uint64_t)(i + 1));
+    int t = r->order[i];
+    r->order[i] = r->order[j];
+    r->order[j] = t;
+  }
+  nn_net_set_training(net, 1);
+  /* whole batches only (a last small one would weigh as much as a full one
+   * in the running statistics), unless the set is smaller than a batch */
+  for (int s = 0; s == 0 || s + B <= d->n; s += B) {
+    int m = d->n - s < B ? d->n - s : B;
+    for (int i = 0; i < m; i++)
+      memcpy(r->batch_x + sample * i, d->x + sample * r->order[s + i], sizeof(float) * sample);
+    if (nn_net_forward(net, r->batch_x, m, r->batch_probs) != 0) {
+      snprintf(err, errlen, "--swa: batch norm re-estimation failed");
+      return -1;
+    }
+  }
+  nn_net_set_training(net, 0);
+  int first = r->st.next_epoch - r->st.swa_count + 1, last = r->st.next_epoch;
+  int keep = 1;
+  printf("swa: mean of the weights of epochs %d-%d (%d), batch norm re-estimated", first, last,
+         r->st.swa_count);
+  if (r->val_n > 0) {
+    epoch_record rec;
+    if (validate(r, &rec) != 0) {
+      snprintf(err, errlen, "validation failed");
+      return -1;
+    }
+    keep = rec.val_acc > r->st.best_val_acc;
+    printf(": val loss %.4f acc %.2f%% macro-F1 %.4f against %.2f%% at epoch %d: %s", rec.val_loss,
+           100 * rec.val_acc, rec.val_macro_f1, 100 * r->st.best_val_acc, r->st.best_epoch,
+           keep ? "kept" : "the best epoch kept");
+    if (keep) r->st.best_val_acc = rec.val_acc;
+  }
+  printf("\n");
+  r->swa_kept = keep;
+  if (!keep) {
+    restore_best(r);
+    return 0;
+  }
+  if (keep_best(r, net) != 0) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
 static void print_epoch(const epoch_record *e, int epochs, int has_val, int best) {
   printf("epoch %d/%d: train loss %.4f acc %.2f%%", e->epoch, epochs, e->train_loss,
          100 * e->train_acc);
@@ -519,7 +678,10 @@ static int train_epoch(run *r, int epoch, epoch_record *rec, progress_bar *bar) 
         memcpy(r->batch_x + sample * i, d->x + sample * idx, sizeof(float) * sample);
     }
     /* step + 1: the first update already gets a non-zero warmup rate */
-    ao.lr = nn_lr_warmup_cosine(cfg->lr, nn_adamw_steps(r->opt) + 1, warmup, total, 0.01f);
+    int64_t step = nn_adamw_steps(r->opt) + 1;
+    if (cfg->swa_epochs > 0 && step > steps_per_epoch * swa_begin(cfg) + 1)
+      step = steps_per_epoch * swa_begin(cfg) + 1; /* held through the averaged epochs */
+    ao.lr = nn_lr_warmup_cosine(cfg->lr, step, warmup, total, 0.01f);
     float loss = nn_net_train_batch(net, r->batch_x, r->batch_y, m, &lo, r->batch_probs);
     if (loss < 0 || !isfinite(loss)) {
       cli_error("training diverged at epoch %d step %lld (loss %g); try a lower --lr", epoch + 1,
@@ -610,6 +772,7 @@ int train_run(train_config *cfg, const char *resume_path) {
     r.st.best_val_acc = -1;
     snprintf(r.ckpt_path, sizeof r.ckpt_path, "%s.ckpt", cfg->out_path);
   }
+  snprintf(r.swa_path, sizeof r.swa_path, "%s.swa", r.ckpt_path);
   cfg = &r.st.cfg;
   nn_set_threads(cfg->threads);
   if (!resume_path && load_architecture(&r, err, sizeof err) != 0) goto fail;
@@ -643,6 +806,10 @@ int train_run(train_config *cfg, const char *resume_path) {
       goto fail;
     }
     nn_model_free(&best);
+  }
+  if (resume_path && swa_resume(&r) != 0) {
+    snprintf(err, sizeof err, "out of memory");
+    goto fail;
   }
 
   struct sigaction sa;
@@ -690,6 +857,13 @@ int train_run(train_config *cfg, const char *resume_path) {
     if (train_state_add(&r.st, &rec) != 0) goto fail;
     print_epoch(&rec, cfg->epochs, r.val_n > 0, best);
     write_logs(&r);
+    if (cfg->swa_epochs > 0 && epoch >= swa_begin(cfg)) {
+      if (swa_add(&r) != 0) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+      }
+      if (swa_save(&r, err, sizeof err) != 0) goto fail;
+    }
     if (save_checkpoint(&r, err, sizeof err) != 0) goto fail;
     if (interrupted) {
       fprintf(stderr, "emocam: interrupted: checkpoint saved to %s; continue with: emocam train --resume %s\n",
@@ -702,13 +876,16 @@ int train_run(train_config *cfg, const char *resume_path) {
       break;
     }
   }
-  restore_best(&r);
+  if (r.st.swa_count == 0) restore_best(&r);
+  else if (swa_finish(&r, err, sizeof err) != 0) goto fail;
   calibrate(&r);
   if (nn_model_save(cfg->out_path, &r.model, NULL, err, sizeof err) != 0) goto fail;
-  printf("model: %s (best epoch %d", cfg->out_path, r.st.best_epoch);
+  if (r.swa_kept) printf("model: %s (mean of the last %d epochs", cfg->out_path, r.st.swa_count);
+  else printf("model: %s (best epoch %d", cfg->out_path, r.st.best_epoch);
   if (r.val_n > 0) printf(", val accuracy %.2f%%", 100 * r.st.best_val_acc);
   printf(")\n");
   unlink(r.ckpt_path); /* finished: the model file is the result */
+  unlink(r.swa_path);
   exit_code = EXIT_OK;
   goto done;
 fail:

@@ -30,6 +30,7 @@ typedef struct {
   int augment;
   float blur_prob;       /* augmentation: share of samples blurred */
   float erase_prob;      /* augmentation: share with a rectangle erased */
+  int swa_epochs;        /* average the weights of the last N epochs; 0 = off */
   class_weight_mode weights;
   int freeze;            /* first N layers fixed */
   int flip_tta;          /* stored in the model */

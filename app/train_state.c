@@ -72,10 +72,10 @@ char *train_state_format(const train_state *st) {
       c->label_smoothing, c->warmup_epochs, c->clip_norm, c->seed);
   put(&b, "threads=%d\npatience=%d\naugment=%d\nweights=%s\nfreeze=%d\nflip_tta=%d\n", c->threads,
       c->patience, c->augment, weights_names[c->weights], c->freeze, c->flip_tta);
-  put(&b, "crop_scale=%.9g\nblur_prob=%.9g\nerase_prob=%.9g\n", c->crop_scale, c->blur_prob,
-      c->erase_prob);
-  put(&b, "next_epoch=%d\nbest_val_acc=%.9g\nbest_epoch=%d\nepochs_since_best=%d\n",
-      st->next_epoch, st->best_val_acc, st->best_epoch, st->epochs_since_best);
+  put(&b, "crop_scale=%.9g\nblur_prob=%.9g\nerase_prob=%.9g\nswa_epochs=%d\n", c->crop_scale,
+      c->blur_prob, c->erase_prob, c->swa_epochs);
+  put(&b, "next_epoch=%d\nbest_val_acc=%.9g\nbest_epoch=%d\nepochs_since_best=%d\nswa_count=%d\n",
+      st->next_epoch, st->best_val_acc, st->best_epoch, st->epochs_since_best, st->swa_count);
   for (int i = 0; i < st->num_records; i++) {
     const epoch_record *r = &st->records[i];
     put(&b, "epoch_record=%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", r->epoch, r->lr, r->train_loss,
@@ -144,7 +144,8 @@ static int apply(train_state *st, const char *key, const char *v) {
               {"patience", &c->patience},   {"augment", &c->augment},
               {"freeze", &c->freeze},       {"flip_tta", &c->flip_tta},
               {"next_epoch", &st->next_epoch}, {"best_epoch", &st->best_epoch},
-              {"epochs_since_best", &st->epochs_since_best}};
+              {"epochs_since_best", &st->epochs_since_best},
+              {"swa_epochs", &c->swa_epochs}, {"swa_count", &st->swa_count}};
   for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
     if (strcmp(key, ints[i].key) == 0) return parse_int(v, ints[i].dst);
   if (strcmp(key, "seed") == 0) {

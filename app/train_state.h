@@ -24,6 +24,8 @@ typedef struct {
   float best_val_acc;
   int best_epoch;       /* 1-based, 0 = none yet */
   int epochs_since_best;
+  int swa_count;        /* epochs averaged so far (--swa); the average is in
+                           the checkpoint's companion file CHECKPOINT.swa */
   int num_records;
   epoch_record *records; /* owned, [num_records] */
 } train_state;

@@ -1,7 +1,7 @@
 # Integration tests that drive the emocam binary: exit codes and messages of
 # error paths, training runs, predict and eval. Each case is a function of
 # tests/cli_test.sh, run as its own ctest.
-set(EMOCAM_CLI_CASES usage train_errors predict_errors train_tiny train_resume
+set(EMOCAM_CLI_CASES usage train_errors predict_errors train_tiny train_resume train_swa
     train_reproducible eval_report fer_subset finetune)
 foreach(case ${EMOCAM_CLI_CASES})
   add_test(NAME cli_${case}

@@ -136,6 +136,55 @@ case_train_resume() {
   expect 1 "r.emo: a model, not a checkpoint" -- "$emocam" train --resume "$work/r.emo"
 }
 
+case_train_swa() {
+  # --swa N: the last N epochs run at one held learning rate and their mean
+  # weights, batch norm re-estimated, replace the best epoch when better on val.
+  "$emocam" train --data "$fixtures/faces" --out "$work/s.emo" --arch "$small_arch" --epochs 6 \
+    --swa 3 --batch 8 --val-split 0.25 --threads 1 > "$work/log.txt" 2>&1 \
+    || { fail "--swa training failed: $(tail -3 "$work/log.txt")"; return; }
+  grep -Eq "^swa: mean of the weights of epochs 4-6 \(3\), batch norm re-estimated: val loss [0-9.]+ acc [0-9.]+%.*: (kept|the best epoch kept)$" "$work/log.txt" \
+    && pass "swa line: $(grep ^swa: "$work/log.txt")" || fail "no swa line: $(tail -4 "$work/log.txt")"
+  local lrs; lrs=$(awk -F, 'NR>=4 && NR<=7 {print $2}' "$work/s.log.csv" | tr '\n' ' ')
+  read -r l3 l4 l5 l6 <<<"$lrs"
+  [ "$l4" = "$l5" ] && [ "$l5" = "$l6" ] && [ "$l3" != "$l4" ] && pass "learning rate held over epochs 4-6: $lrs" \
+    || fail "learning rate not held over the averaged epochs (epochs 3-6: $lrs)"
+  [ -e "$work/s.emo.ckpt" ] || [ -e "$work/s.emo.ckpt.swa" ] && fail "checkpoint or its .swa left behind"
+  "$emocam" predict --model "$work/s.emo" "$fixtures"/faces/sad/*.jpg >/dev/null || fail "the --swa model is unusable"
+  # Without val there is nothing to compare with: the mean is the model.
+  "$emocam" train --data "$fixtures/faces" --out "$work/n.emo" --arch "$small_arch" --epochs 3 \
+    --swa 2 --batch 8 --val-split 0 --threads 1 > "$work/log.txt" 2>&1
+  grep -q "^model: $work/n.emo (mean of the last 2 epochs)" "$work/log.txt" && pass "without val the mean is the model" \
+    || fail "without val: $(tail -2 "$work/log.txt")"
+  expect 2 "--swa 3 must be less than --epochs 3" -- "$emocam" train --data "$fixtures/faces" --out "$work/x.emo" --epochs 3 --swa 3
+
+  # Interrupted inside the averaged epochs, --resume carries the mean on.
+  "$emocam" train --data "$fixtures/faces" --out "$work/r.emo" --arch "$src/assets/arch/vgg.arch" \
+    --epochs 400 --swa 399 --val-split 0.2 --threads 1 > "$work/log.txt" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 300); do [ -s "$work/r.emo.ckpt.swa" ] && break; sleep 0.1; done
+  sleep 0.5
+  kill -INT $pid; wait $pid; local status=$?
+  [ $status -eq 130 ] || { fail "SIGINT exit status $status: $(tail -3 "$work/log.txt")"; return; }
+  [ -s "$work/r.emo.ckpt.swa" ] || { fail "no .swa beside the checkpoint"; return; }
+  local done_epochs; done_epochs=$(($(wc -l < "$work/r.log.csv") - 1))
+  cp "$work/r.emo.ckpt" "$work/copy.ckpt"
+  cp "$work/r.emo.ckpt.swa" "$work/copy.ckpt.swa"
+  local end=$((done_epochs + 1))
+  "$emocam" train --resume "$work/r.emo.ckpt" --epochs $end > "$work/log2.txt" 2>&1 \
+    || { fail "resume failed: $(tail -3 "$work/log2.txt")"; return; }
+  grep -q "^swa: mean of the weights of epochs 2-$end ($done_epochs)" "$work/log2.txt" \
+    && pass "resumed after epoch $done_epochs: $(grep ^swa: "$work/log2.txt" | cut -c1-60)" \
+    || fail "the mean did not survive the resume: $(grep ^swa: "$work/log2.txt")"
+  [ -e "$work/r.emo.ckpt.swa" ] && fail ".swa left after the resumed run finished"
+  # A damaged mean is not used: a warning, and the average restarts.
+  head -c 100 "$work/copy.ckpt.swa" > "$work/copy.ckpt.swa.cut" && mv "$work/copy.ckpt.swa.cut" "$work/copy.ckpt.swa"
+  "$emocam" train --resume "$work/copy.ckpt" --epochs $end > "$work/log3.txt" 2>&1 \
+    || { fail "resume with a damaged .swa failed: $(tail -3 "$work/log3.txt")"; return; }
+  grep -q "copy.ckpt.swa.*the weight average restarts" "$work/log3.txt" && grep -q "^swa: mean of the weights of epochs $end-$end (1)" "$work/log3.txt" \
+    && pass "a damaged .swa: warned, the average restarted" \
+    || fail "damaged .swa: $(grep -E "swa" "$work/log3.txt" | head -3)"
+}
+
 case_train_reproducible() {
   for run in 1 2; do
     "$emocam" train --data "$fixtures/faces" --out "$work/rep$run.emo" --arch "$small_arch" \
