@@ -105,6 +105,16 @@ static void run_free(run *r) {
   free(r->order);
 }
 
+/* Fisher-Yates: v in a random order drawn from *rng, which moves on. */
+static void shuffle(int *v, int n, uint64_t *rng) {
+  for (int i = n - 1; i > 0; i--) {
+    int j = (int)(augment_rand64(rng) % (uint64_t)(i + 1));
+    int t = v[i];
+    v[i] = v[j];
+    v[j] = t;
+  }
+}
+
 /* "input H W C" from the first layer line of architecture text. The nn
  * parser validates the whole text later; this only sizes the data set. */
 static int arch_input_shape(const char *text, const char *source, int *c, int *h, int *w,
@@ -142,12 +152,7 @@ static int split_val(run *r, float share, uint64_t seed, char *err, size_t errle
     for (int i = 0; i < d->n; i++)
       if (d->labels[i] == k) idx[m++] = i;
     uint64_t rng = seed * 1000003u + (uint64_t)k;
-    for (int i = m - 1; i > 0; i--) {
-      int j = (int)(augment_rand64(&rng) % (uint64_t)(i + 1));
-      int t = idx[i];
-      idx[i] = idx[j];
-      idx[j] = t;
-    }
+    shuffle(idx, m, &rng);
     int take = (int)lroundf(share * m);
     if (take == 0 && m >= 2 && share > 0) take = 1; /* every class is validated */
     if (take >= m) take = m - 1;                    /* and trained on */
@@ -575,12 +580,7 @@ static int swa_finish(run *r, char *err, size_t errlen) {
   swa_swap(r);
   uint64_t rng = cfg->seed ^ 0x5A5A5A5A12345678ull;
   for (int i = 0; i < d->n; i++) r->order[i] = i;
-  for (int i = d->n - 1; i > 0; i--) {
-    int j = (int)(augment_rand64(&rng) % (uint64_t)(i + 1));
-    int t = r->order[i];
-    r->order[i] = r->order[j];
-    r->order[j] = t;
-  }
+  shuffle(r->order, d->n, &rng);
   nn_net_set_training(net, 1);
   /* whole batches only (a last small one would weigh as much as a full one
    * in the running statistics), unless the set is smaller than a batch */
@@ -657,12 +657,7 @@ static int train_epoch(run *r, int epoch, epoch_record *rec, progress_bar *bar) 
    * replays the same shuffles. */
   uint64_t rng = cfg->seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(epoch + 1));
   for (int i = 0; i < d->n; i++) r->order[i] = i;
-  for (int i = d->n - 1; i > 0; i--) {
-    int j = (int)(augment_rand64(&rng) % (uint64_t)(i + 1));
-    int t = r->order[i];
-    r->order[i] = r->order[j];
-    r->order[j] = t;
-  }
+  shuffle(r->order, d->n, &rng);
   nn_net_set_training(net, 1);
   double loss_sum = 0, t0 = now_s();
   int64_t correct = 0, seen = 0;
