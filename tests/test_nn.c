@@ -264,6 +264,47 @@ static void test_batch_vs_samples(void) {
   nn_net_destroy(net);
 }
 
+/* One sample's conv in tiles of output rows (a 48x48 plane's columns do not
+ * fit L2 whole) computes what the untiled conv does: outputs, parameter and
+ * input gradients, with tiles of one row and tiles of three (16 rows: the
+ * last tile is one row), through the forward, dW and flipped-kernel dx
+ * paths (16 channels in). */
+static void test_conv_tiles(void) {
+  enum { N = 3, SZ = 16 * 16 * 3 };
+  const char *arch = "input 16 16 3\nconv 16 3 1\nbn\nrelu\nconv 8 3 1\nrelu\nconv 8 5 1\n"
+                     "gap\ndense classes\nsoftmax\n";
+  nn_net *net = make(arch, 3, N, 5);
+  float x[N * SZ], probs[3][N * 3];
+  int labels[N] = {0, 1, 2};
+  for (int i = 0; i < N * SZ; i++) x[i] = frand();
+  size_t np = nn_net_param_count(net);
+  float *grads = malloc(sizeof(float) * 3 * (np + N * SZ));
+  /* bytes: the default (one tile), one row of the 16-channel layer's
+   * columns (144 x 16 floats) and three */
+  long tile_bytes[3] = {0, 1, 3 * 144 * 16 * 4};
+  for (int t = 0; t < 3; t++) {
+    conv_set_tile_bytes(tile_bytes[t]);
+    nn_net_train_batch(net, x, labels, N, NULL, probs[t]);
+    memcpy(grads + t * (np + N * SZ), net->grads, sizeof(float) * np);
+    memcpy(grads + t * (np + N * SZ) + np, nn_net_input_grad(net), sizeof(float) * N * SZ);
+  }
+  conv_set_tile_bytes(0);
+  for (int t = 1; t < 3; t++) {
+    double dp = 0, dg = 0, scale = 0;
+    for (int i = 0; i < N * 3; i++) dp = fmax(dp, fabs(probs[t][i] - probs[0][i]));
+    for (size_t k = 0; k < np + N * SZ; k++) {
+      dg = fmax(dg, fabs(grads[t * (np + N * SZ) + k] - grads[k]));
+      scale = fmax(scale, fabs(grads[k]));
+    }
+    CHECK(scale > 1e-4, "gradients vanished");
+    CHECK(dp < 1e-6 && dg < 1e-5 * scale,
+          "tiles of %ld bytes: probabilities off by %g, gradients by %g (max %g)", tile_bytes[t],
+          dp, dg, scale);
+  }
+  free(grads);
+  nn_net_destroy(net);
+}
+
 /* Depthwise conv forward against the textbook sum, for strides 1..3 and
  * kernels 3 and 5 on planes wide enough for the vectorised phase split; a
  * batch of 2 takes the per-plane path, 13 the batch path (8 per bundle). */
@@ -446,6 +487,7 @@ int main(void) {
   test_adamw_formula();
   test_reproducible();
   test_batch_vs_samples();
+  test_conv_tiles();
   test_dwconv_reference();
   return check_finish("test_nn");
 }

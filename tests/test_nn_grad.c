@@ -156,5 +156,10 @@ int main(void) {
   check_net("maxpool-even", "input 8 8 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 2\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("dropout", "input 5 5 1\nconv 6 3 1\nrelu\ngap\ndropout 0.5\ndense 8\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
   check_net("dense", "input 4 5 3\ndense 6\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
+  /* one-row im2col tiles, as large planes take them: one sample per GEMM
+   * needs 16x16 planes; the 9-in conv goes through the flipped-kernel dx */
+  conv_set_tile_bytes(1);
+  check_net("conv-tiles", "input 16 16 3\nconv 9 3 1\nrelu\nconv 5 3 1\nconv 4 3 2\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
+  conv_set_tile_bytes(0);
   return check_finish("test_nn_grad");
 }

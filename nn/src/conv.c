@@ -27,9 +27,10 @@ static void valid_range(int W, int OW, int S, int pad, int kx, int *lo, int *hi)
   if (*lo > *hi) *lo = *hi;
 }
 
-/* col[(c*K + ky)*K + kx][oy*OW + ox] = x[c][oy*S - pad + ky][ox*S - pad + kx],
- * 0 outside the image; output rows [oy0, oy1) only. x: [C, H, W]; the rows of
- * col are ld floats apart (ld >= OH*OW: other samples sit side by side). */
+/* col[(c*K + ky)*K + kx][(oy - oy0)*OW + ox] = x[c][oy*S - pad + ky][ox*S - pad + kx],
+ * 0 outside the image, for output rows [oy0, oy1). x: [C, H, W]; the rows of
+ * col are ld floats apart (ld >= (oy1 - oy0)*OW: other samples sit side by
+ * side). */
 typedef struct {
   int C, H, W, K, S, pad, OH, OW;
 } geom;
@@ -54,12 +55,12 @@ static void im2col_s1(float *col, size_t ld, const float *x, geom g, int oy0, in
       if (yb < ya) yb = ya;
       for (int kx = 0; kx < K; kx++) {
         float *row = col + (size_t)((c * K + ky) * K + kx) * ld;
-        if (ya > oy0) memset(row + (size_t)oy0 * W, 0, sizeof(float) * (size_t)(ya - oy0) * W);
-        if (yb < oy1) memset(row + (size_t)yb * W, 0, sizeof(float) * (size_t)(oy1 - yb) * W);
+        if (ya > oy0) memset(row, 0, sizeof(float) * (size_t)(ya - oy0) * W);
+        if (yb < oy1) memset(row + (size_t)(yb - oy0) * W, 0, sizeof(float) * (size_t)(oy1 - yb) * W);
         if (yb == ya) continue;
         long s0 = (long)(ya - pad + ky) * W + kx - pad, len = (long)(yb - ya) * W;
         long a = s0 < 0 ? -s0 : 0, b = s0 + len > plane ? s0 + len - plane : 0;
-        float *d = row + (size_t)ya * W;
+        float *d = row + (size_t)(ya - oy0) * W;
         if (len - a - b > 0) memcpy(d + a, xc + s0 + a, sizeof(float) * (size_t)(len - a - b));
         int lo, hi; /* valid output columns */
         valid_range(W, W, 1, pad, kx, &lo, &hi);
@@ -86,7 +87,7 @@ static void im2col_g(float *col, size_t ld, const float *x, geom g, int oy0, int
         int lo, hi;
         valid_range(W, OW, S, pad, kx, &lo, &hi);
         for (int oy = oy0; oy < oy1; oy++) {
-          float *r = row + (size_t)oy * OW;
+          float *r = row + (size_t)(oy - oy0) * OW;
           int iy = oy * S - pad + ky;
           if (iy < 0 || iy >= H) {
             memset(r, 0, sizeof(float) * OW);
@@ -228,11 +229,54 @@ static const float *columns(const layer *l, float *A, const float *in, int s0, i
   return A;
 }
 
+/* Output rows per im2col tile of one sample whose columns have `rows` rows:
+ * a whole plane's columns (2.6 MB for 32 channels at 48x48) fall out of L2
+ * between im2col writing them and the GEMM packing them; tiles of about
+ * COL_TILE_BYTES stay. Equal tiles, so the last is not a sliver. */
+#define COL_TILE_BYTES (512 * 1024)
+static long col_tile_bytes = COL_TILE_BYTES;
+
+void conv_set_tile_bytes(long bytes) { col_tile_bytes = bytes > 0 ? bytes : COL_TILE_BYTES; }
+
+static int tile_rows(const layer *l, int rows) {
+  long per_row = (long)rows * l->a.ow * (long)sizeof(float);
+  long fit = col_tile_bytes / per_row;
+  int tiles = fit < 1 ? l->a.oh : (int)((l->a.oh + fit - 1) / fit);
+  return (l->a.oh + tiles - 1) / tiles;
+}
+
+/* y = W x + b for output rows [oy0, oy1) of one sample (x: [C, H, W], y:
+ * [OC, OH, OW]), the columns built in col (unless a 1x1 conv reads x). */
+static void fwd_rows(const layer *l, float *col, const float *x, float *y, int oy0, int oy1) {
+  int OC = l->a.oc, OW = l->a.ow, HW = l->a.oh * OW, CKK = l->a.c * l->a.k * l->a.k;
+  int c0 = oy0 * OW, nc = (oy1 - oy0) * OW;
+  const float *b = x + c0;
+  int ldb = HW;
+  if (!is_pointwise(l)) {
+    im2col_g(col, (size_t)nc, x, fwd_geom(l), oy0, oy1);
+    b = col;
+    ldb = nc;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nc, CKK, 1.0f, l->w, CKK, b, ldb,
+              0.0f, y + c0, HW);
+  for (int o = 0; o < OC; o++) {
+    float *r = y + (size_t)o * HW + c0;
+    vec_affine(r, r, 1.0f, l->b[o], nc, l->fuse_relu);
+  }
+}
+
 /* y = W x + b for samples [s0, s0 + nb) */
 static void fwd_group(const job *j, float *A, float *B, int s0, int nb) {
   const layer *l = j->l;
   int OC = l->a.oc, HW = l->a.oh * l->a.ow, CKK = l->a.c * l->a.k * l->a.k, ld = nb * HW;
   long osz = layer_out_size(l);
+  if (nb == 1) {
+    const float *x = j->in + s0 * layer_in_size(l);
+    int R = is_pointwise(l) ? l->a.oh : tile_rows(l, CKK);
+    for (int oy0 = 0; oy0 < l->a.oh; oy0 += R)
+      fwd_rows(l, A, x, j->out + s0 * osz, oy0, oy0 + R < l->a.oh ? oy0 + R : l->a.oh);
+    return;
+  }
   const float *cols = columns(l, A, j->in, s0, nb);
   float *y = nb == 1 ? j->out + s0 * osz : B;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, ld, CKK, 1.0f, l->w, CKK, cols, ld,
@@ -256,20 +300,7 @@ static void fwd_chunk(void *ctx, int worker, int chunk, int end) {
  * one synchronisation covers the layer. */
 static void fwd_row_block(void *ctx, int worker, int oy0, int oy1) {
   const job *j = ctx;
-  const layer *l = j->l;
-  int OC = l->a.oc, OW = l->a.ow, HW = l->a.oh * OW, CKK = l->a.c * l->a.k * l->a.k;
-  const float *col = j->in;
-  if (!is_pointwise(l)) {
-    im2col_g(j->ws->col[worker], (size_t)HW, j->in, fwd_geom(l), oy0, oy1);
-    col = j->ws->col[worker];
-  }
-  int c0 = oy0 * OW, nc = (oy1 - oy0) * OW;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nc, CKK, 1.0f, l->w, CKK, col + c0,
-              HW, 0.0f, j->out + c0, HW);
-  for (int o = 0; o < OC; o++) {
-    float *r = j->out + (size_t)o * HW + c0;
-    vec_affine(r, r, 1.0f, l->b[o], nc, l->fuse_relu);
-  }
+  fwd_rows(j->l, j->ws->col[worker], j->in, j->out, oy0, oy1);
 }
 
 void conv_forward(const layer *l, float *out, const float *in, int n, int train,
@@ -307,10 +338,22 @@ static void bwd_group(const job *j, float *A, float *B, float *slot, int first, 
     gather(B, dy, OC, HW, nb);
     dy = B;
   }
-  if (j->param_grads) {
+  if (j->param_grads && nb == 1 && !is_pointwise(l)) {
+    /* one sample: dW accumulated over tiles of output rows (tile_rows) */
+    const float *x = j->in + s0 * isz;
+    int R = tile_rows(l, CKK), OW = l->a.ow;
+    for (int oy0 = 0; oy0 < l->a.oh; oy0 += R) {
+      int oy1 = oy0 + R < l->a.oh ? oy0 + R : l->a.oh, nc = (oy1 - oy0) * OW;
+      im2col_g(A, (size_t)nc, x, fwd_geom(l), oy0, oy1);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, nc, 1.0f, dy + oy0 * OW, ld,
+                  A, nc, first && oy0 == 0 ? 0.0f : 1.0f, slot, CKK);
+    }
+  } else if (j->param_grads) {
     const float *cols = columns(l, A, j->in, s0, nb);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, ld, 1.0f, dy, ld, cols, ld,
                 first ? 0.0f : 1.0f, slot, CKK);
+  }
+  if (j->param_grads) {
     float *db = slot + (size_t)OC * CKK;
     for (int o = 0; o < OC; o++) db[o] = (first ? 0.0f : db[o]) + vec_sum(dy + (size_t)o * ld, ld);
   }
@@ -320,6 +363,17 @@ static void bwd_group(const job *j, float *A, float *B, float *slot, int first, 
     /* stride 1: dx = dy correlated with the flipped, transposed kernel,
      * dx[C, HW] = Wf[C, OC*K*K] x im2col(dy); dy (in B) is no longer needed */
     geom g = {OC, l->a.oh, l->a.ow, l->a.k, 1, l->pad, l->a.h, l->a.w};
+    if (nb == 1) {
+      /* in tiles of rows of dx, as the forward pass (same plane size) */
+      int R = tile_rows(l, OC * KK), W = l->a.w;
+      for (int y0 = 0; y0 < l->a.h; y0 += R) {
+        int y1 = y0 + R < l->a.h ? y0 + R : l->a.h, nc = (y1 - y0) * W;
+        im2col_g(A, (size_t)nc, dy, g, y0, y1);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, nc, OC * KK, 1.0f, j->wflip,
+                    OC * KK, A, nc, 0.0f, dx + y0 * W, HW);
+      }
+      return;
+    }
     for (int i = 0; i < nb; i++)
       im2col_g(A + (size_t)i * HW, (size_t)ld, j->dout + (s0 + i) * osz, g, 0, l->a.h);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, ld, OC * KK, 1.0f, j->wflip,

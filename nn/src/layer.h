@@ -47,6 +47,9 @@ static inline long layer_out_size(const layer *l) { return (long)l->a.oc * l->a.
 size_t conv_col_size(const layer *l);   /* floats of im2col scratch per thread */
 size_t conv_wflip_size(const layer *l); /* floats of the flipped kernel */
 size_t conv_slots_size(const layer *l, int max_batch); /* floats of gradient slots */
+/* For tests: im2col tiles of about this many bytes (<= 0: the default), so
+ * that small planes take the tiled path of large ones too. */
+void conv_set_tile_bytes(long bytes);
 /* train: split the same way whatever the thread count (see conv.c) */
 void conv_forward(const layer *l, float *out, const float *in, int n, int train,
                   const layer_ws *ws);
