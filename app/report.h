@@ -47,9 +47,11 @@ int report_reliability_png(const char *path, const metrics_report *r, char *err,
  * validation lines, a legend and tick labels. Arrays are [epochs] (epoch 1
  * first); NaN entries (e.g. epochs without validation) are skipped and the
  * line joins the points around them; any array may be NULL (its line and
- * legend entry are left out). epochs >= 1. */
+ * legend entry are left out). epochs >= 1. note, if not NULL, follows the
+ * summary line (e.g. which weights were kept in the end). */
 int report_curves_png(const char *path, int epochs, const float *train_loss, const float *val_loss,
-                      const float *train_acc, const float *val_acc, char *err, size_t errlen);
+                      const float *train_acc, const float *val_acc, const char *note, char *err,
+                      size_t errlen);
 
 /* Writes the evaluation figures into dir (created with its parents if
  * needed): confusion.png, confusion_normalized.png, reliability.png, and, when

@@ -279,7 +279,8 @@ static void draw_panel(rc_canvas *cv, int panel, int epochs, const float *train,
 }
 
 int report_curves_png(const char *path, int epochs, const float *train_loss, const float *val_loss,
-                      const float *train_acc, const float *val_acc, char *err, size_t errlen) {
+                      const float *train_acc, const float *val_acc, const char *note, char *err,
+                      size_t errlen) {
   if (epochs < 1) {
     snprintf(err, errlen, "%s: no epochs to draw", path);
     return -1;
@@ -303,6 +304,7 @@ int report_curves_png(const char *path, int epochs, const float *train_loss, con
     snprintf(buf, sizeof buf, "no validation results");
   else
     buf[0] = 0;
+  if (note) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? "; " : "", note);
   rc_text(&cv, cv.small, buf, 20, 44, RC_LEFT, RC_TOP, RC_MUTED, 0, 0);
 
   draw_panel(&cv, 0, epochs, train_loss, val_loss, "loss");

@@ -79,6 +79,7 @@ typedef struct {
   char ckpt_path[1100];
   char swa_path[1110]; /* where the checkpoint keeps that mean: CHECKPOINT.swa */
   int swa_kept;        /* the mean beat the best epoch and is the result */
+  float swa_val_acc;   /* the mean's val accuracy; NAN until measured */
 } run;
 
 static void run_free(run *r) {
@@ -354,9 +355,14 @@ static void write_logs(const run *r) {
     series[2 * n + i] = r->st.records[i].train_acc;
     series[3 * n + i] = r->st.records[i].val_acc;
   }
+  char note[160] = "";
+  if (isfinite(r->swa_val_acc))
+    snprintf(note, sizeof note, "the mean of epochs %d-%d (--swa): %.1f%%, %s",
+             r->st.next_epoch - r->st.swa_count + 1, r->st.next_epoch, 100 * r->swa_val_acc,
+             r->swa_kept ? "kept" : "not kept");
   snprintf(path, sizeof path, "%s.curves.png", base);
-  if (report_curves_png(path, n, series, series + n, series + 2 * n, series + 3 * n, err,
-                        sizeof err) != 0)
+  if (report_curves_png(path, n, series, series + n, series + 2 * n, series + 3 * n,
+                        note[0] ? note : NULL, err, sizeof err) != 0)
     cli_warn("%s", err);
   free(series);
 }
@@ -605,6 +611,7 @@ static int swa_finish(run *r, char *err, size_t errlen) {
       return -1;
     }
     keep = rec.val_acc > r->st.best_val_acc;
+    r->swa_val_acc = rec.val_acc;
     printf(": val loss %.4f acc %.2f%% macro-F1 %.4f against %.2f%% at epoch %d: %s", rec.val_loss,
            100 * rec.val_acc, rec.val_macro_f1, 100 * r->st.best_val_acc, r->st.best_epoch,
            keep ? "kept" : "the best epoch kept");
@@ -753,6 +760,7 @@ static int allocate_buffers(run *r) {
 int train_run(train_config *cfg, const char *resume_path) {
   run r;
   memset(&r, 0, sizeof r);
+  r.swa_val_acc = NAN;
   char err[NN_ERR_LEN];
   int exit_code = EXIT_RUNTIME;
   /* Epoch lines and progress go to different streams; line buffering keeps
@@ -871,8 +879,12 @@ int train_run(train_config *cfg, const char *resume_path) {
       break;
     }
   }
-  if (r.st.swa_count == 0) restore_best(&r);
-  else if (swa_finish(&r, err, sizeof err) != 0) goto fail;
+  if (r.st.swa_count == 0) {
+    restore_best(&r);
+  } else {
+    if (swa_finish(&r, err, sizeof err) != 0) goto fail;
+    write_logs(&r); /* the curves say what became of the mean */
+  }
   calibrate(&r);
   if (nn_model_save(cfg->out_path, &r.model, NULL, err, sizeof err) != 0) goto fail;
   if (r.swa_kept) printf("model: %s (mean of the last %d epochs", cfg->out_path, r.st.swa_count);

@@ -383,7 +383,7 @@ static void test_curves(void) {
     nan_only[i] = NAN;
   }
   char err[512] = "";
-  CHECK(report_curves_png(out_path("curves.png"), E, tl, vl, ta, va, err, sizeof err) == 0);
+  CHECK(report_curves_png(out_path("curves.png"), E, tl, vl, ta, va, NULL, err, sizeof err) == 0);
   SDL_Surface *s = load(out_path("curves.png"));
   if (s) {
     CHECK(s->w == REPORT_CURVES_WIDTH && s->h == REPORT_CURVES_HEIGHT);
@@ -398,8 +398,21 @@ static void test_curves(void) {
     }
     SDL_FreeSurface(s);
   }
+  /* A note (what became of a --swa mean) lengthens the summary line: its
+   * text reaches further right. */
+  CHECK(report_curves_png(out_path("curves_note.png"), E, tl, vl, ta, va,
+                          "the mean of epochs 5-12 (--swa): 67.2%, kept", err, sizeof err) == 0);
+  SDL_Surface *plain = load(out_path("curves.png")), *noted = load(out_path("curves_note.png"));
+  if (plain && noted) {
+    int right = plain->w / 3; /* past the end of the plain summary line */
+    int a = count_in(plain, right, 40, plain->w - right, 24, is_white);
+    int b = count_in(noted, right, 40, noted->w - right, 24, is_white);
+    CHECK(b < a - 200, "the note added %d non-white pixels right of x=%d", a - b, right);
+  }
+  SDL_FreeSurface(plain);
+  SDL_FreeSurface(noted);
   /* Without validation: no orange anywhere (no line, no legend entry). */
-  CHECK(report_curves_png(out_path("curves_noval.png"), E, tl, nan_only, ta, NULL, err,
+  CHECK(report_curves_png(out_path("curves_noval.png"), E, tl, nan_only, ta, NULL, NULL, err,
                           sizeof err) == 0);
   s = load(out_path("curves_noval.png"));
   if (s) {
@@ -408,8 +421,8 @@ static void test_curves(void) {
     SDL_FreeSurface(s);
   }
   /* One epoch is a valid (dots only) chart; zero epochs is an error. */
-  CHECK(report_curves_png(out_path("curves_one.png"), 1, tl, vl, ta, va, err, sizeof err) == 0);
-  CHECK(report_curves_png(out_path("curves_zero.png"), 0, tl, vl, ta, va, err, sizeof err) == -1);
+  CHECK(report_curves_png(out_path("curves_one.png"), 1, tl, vl, ta, va, NULL, err, sizeof err) == 0);
+  CHECK(report_curves_png(out_path("curves_zero.png"), 0, tl, vl, ta, va, NULL, err, sizeof err) == -1);
 }
 
 /* ---- the evaluation folder ----------------------------------------------- */
