@@ -527,6 +527,14 @@ static int swa_save(run *r, char *err, size_t errlen) {
   return rc;
 }
 
+/* Whether a and b hold tensors of the same sizes in the same order. */
+static int same_tensors(const nn_net *a, const nn_net *b) {
+  if (nn_net_num_tensors(a) != nn_net_num_tensors(b)) return 0;
+  for (int i = 0; i < nn_net_num_tensors(a); i++)
+    if (nn_net_tensor(a, i).count != nn_net_tensor(b, i).count) return 0;
+  return 1;
+}
+
 /* On --resume: the mean the checkpoint's run had built, or a fresh start
  * (with a warning) when it is missing, does not match, or no longer covers
  * the last --swa epochs because --epochs moved them. */
@@ -543,16 +551,10 @@ static int swa_resume(run *r) {
   } else if (nn_model_load(r->swa_path, &m, 1, NULL, err, sizeof err) != 0) {
     cli_warn("%s; the weight average restarts", err);
   } else if (!m.train_state || sscanf(m.train_state, "swa_count=%d", &count) != 1 ||
-             count != st->swa_count ||
-             nn_net_num_tensors(m.net) != nn_net_num_tensors(r->model.net)) {
+             count != st->swa_count || !same_tensors(m.net, r->model.net)) {
     cli_warn("%s does not match the checkpoint; the weight average restarts", r->swa_path);
   } else {
     ok = 1;
-    for (int i = 0; ok && i < nn_net_num_tensors(m.net); i++) {
-      nn_tensor t = nn_net_tensor(m.net, i), mine = nn_net_tensor(r->model.net, i);
-      ok = t.count == mine.count;
-    }
-    if (!ok) cli_warn("%s does not match the checkpoint; the weight average restarts", r->swa_path);
   }
   if (ok) {
     int n = nn_net_num_tensors(m.net);
