@@ -1,10 +1,12 @@
 /* conv: K x K convolution, zero padding K/2, with bias, as im2col + SGEMM.
  * y[OC, nb*OH*OW] = W[OC, C*K*K] x col[C*K*K, nb*OH*OW] + b for nb samples
  * side by side, col = im2col(x) (a 1x1 stride-1 conv of one sample uses x
- * itself). nb grows as planes shrink so that every GEMM is wide. A batch is
- * cut into fixed chunks of samples that nn's threads take dynamically; each
- * chunk writes its weight gradient into its own slot and the slots are
- * summed in chunk order, so results do not depend on the thread count. At
+ * itself). nb grows as planes shrink so that every GEMM is wide; a sample
+ * alone (planes of 16x16 and up) has its columns built in tiles of output
+ * rows that stay in L2 (tile_rows). A batch is cut into fixed chunks of
+ * samples that nn's threads take dynamically; each chunk writes its weight
+ * gradient into its own slot and the slots are summed in chunk order, so
+ * results do not depend on the thread count. At
  * inference, a batch too small to give every thread a chunk (one face, or
  * a few) has each sample split by output rows instead. */
 #include "layer.h"
@@ -278,12 +280,11 @@ static void fwd_group(const job *j, float *A, float *B, int s0, int nb) {
     return;
   }
   const float *cols = columns(l, A, j->in, s0, nb);
-  float *y = nb == 1 ? j->out + s0 * osz : B;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, ld, CKK, 1.0f, l->w, CKK, cols, ld,
-              0.0f, y, ld);
+              0.0f, B, ld);
   for (int i = 0; i < nb; i++)
     for (int o = 0; o < OC; o++)
-      vec_affine(j->out + (s0 + i) * osz + (size_t)o * HW, y + (size_t)o * ld + (size_t)i * HW,
+      vec_affine(j->out + (s0 + i) * osz + (size_t)o * HW, B + (size_t)o * ld + (size_t)i * HW,
                  1.0f, l->b[o], HW, l->fuse_relu);
 }
 
