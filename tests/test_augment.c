@@ -54,15 +54,19 @@ static void test_identity_and_seeds(void) {
   augment_sample(again, in, C, H, W, &o, 8);
   CHECK(max_diff(out, again) > 0.01f, "seeds 7 and 8 gave the same result");
 
-  /* The new options at 0 leave the older distortions as they were per seed:
-   * their random draws come after the others. */
+  /* Erasing draws its rectangle after the older distortions' draws, so with
+   * it on a seed gives the same flip, shift, rotation and jitter: only the
+   * erased part (at most 20% of the area, 23% with rounding) differs. */
   augment_opts plain;
   augment_defaults(&plain);
   o.blur_prob = 0;
-  o.erase_prob = 0;
+  o.erase_prob = 1;
   augment_sample(out, in, C, H, W, &plain, 99);
   augment_sample(again, in, C, H, W, &o, 99);
-  CHECK(memcmp(out, again, sizeof out) == 0, "blur/erase at 0 changed a default sample");
+  int differ = 0;
+  for (int i = 0; i < N; i++) differ += out[i] != again[i];
+  CHECK(differ > 0 && differ <= 0.23 * N,
+        "erasing changed %d of %d values: the older distortions moved too", differ, N);
 }
 
 static void test_flip_share(void) {
