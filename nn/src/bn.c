@@ -4,7 +4,15 @@
  * (running variance from the unbiased batch variance, as PyTorch does);
  * inference and frozen layers use the running statistics. A ReLU that
  * follows is fused (l->fuse_relu): y = max(., 0) here, and backward masks dy
- * by y > 0, saving two passes over the activations. Split by channel. */
+ * where forward's pre-ReLU value was <= 0, saving two passes over the
+ * activations.
+ *
+ * Every pass walks the tensor in memory order, split by sample: a channel's
+ * planes lie C*H*W floats apart, and walking them channel by channel (down
+ * to 144-byte planes at 6x6) left the time in cache misses, about 3x what
+ * the same bytes take streamed. The per-channel sums are gathered as one
+ * partial per (sample, channel) and added in sample order, so the results
+ * do not depend on the thread count. */
 #include "layer.h"
 #include "threads.h"
 #include "vec.h"
@@ -14,22 +22,34 @@
 typedef struct {
   layer *l;
   float *out, *din;
-  const float *in, *dout, *y;
+  const float *in, *dout;
+  float *part; /* [n][C][2] per-plane partial sums, then [C][3] backward factors */
   int n, batch_stats, param_grads;
 } job;
 
-/* The per-channel loops, 8 floats wide (vec.h): bn's planes are small (down
- * to 6x6) and its loops run once per plane, so each kernel walks one
- * channel's planes of all samples (stride C*hw apart) with float lanes within
- * a plane and double sums across planes. */
+/* v = x * a + b, the pre-ReLU output: one expression for the vector body and
+ * the scalar tail, so that backward recomputes forward's values bit for bit
+ * (macros: a function returning a vector would change the ABI of the
+ * non-AVX clones) */
+#define AFFINE8(x, va, vb) (v8_load(x) * (va) + (vb))
+#define AFFINE1(x, a, b) ((x) * (a) + (b))
 
-/* sums of d = x - pivot and d^2 over n planes of hw floats, stride apart */
-VEC_CLONES static void channel_stats(const float *x, long stride, int n, long hw, float pivot,
-                                    double *sd, double *sdd) {
-  vf8 vp = v8_set(pivot);
-  double s1 = 0.0, s2 = 0.0;
-  for (int s = 0; s < n; s++, x += stride) {
-    vf8 a = {0}, b = {0};
+/* Forward's scale and shift of channel c: the same expressions on the same
+ * saved values in both passes. */
+static inline float bn_scale(const layer *l, int c) { return l->w[c] * l->binvstd[c]; }
+static inline float bn_shift(const layer *l, int c, float scale) {
+  return l->b[c] - l->bmean[c] * scale;
+}
+
+/* One sample's planes x[c] (hw floats each): part[2c] = sum of d = x -
+ * pivot[c * hw] and part[2c + 1] = sum of d^2 (the pivot, a value of the
+ * channel, avoids cancellation when |mean| >> std). Float lanes within a
+ * plane; the planes' sums are added in double by the caller. */
+VEC_CLONES static void sample_stats(float *part, const float *x, const float *pivot, int C,
+                                    long hw) {
+  for (int c = 0; c < C; c++, x += hw) {
+    float p = pivot[(long)c * hw];
+    vf8 vp = v8_set(p), a = {0}, b = {0};
     long i = 0;
     for (; i + 8 <= hw; i += 8) {
       vf8 d = v8_load(x + i) - vp;
@@ -38,157 +58,196 @@ VEC_CLONES static void channel_stats(const float *x, long stride, int n, long hw
     }
     float fa = vf8_hsum(a), fb = vf8_hsum(b);
     for (; i < hw; i++) {
-      float d = x[i] - pivot;
+      float d = x[i] - p;
       fa += d;
       fb += d * d;
     }
-    s1 += fa;
-    s2 += fb;
+    part[2 * c] = fa;
+    part[2 * c + 1] = fb;
   }
-  *sd = s1;
-  *sdd = s2;
 }
 
-/* y = x * a + b (then max(., 0) when relu) over n planes */
-VEC_CLONES static void channel_affine(float *y, const float *x, long stride, int n, long hw,
-                                     float a, float b, int relu) {
-  vf8 va = v8_set(a), vb = v8_set(b);
-  for (int s = 0; s < n; s++, x += stride, y += stride) {
+/* y = x * scale + shift per plane (then max(., 0) when the ReLU is fused) */
+VEC_CLONES static void sample_affine(float *y, const float *x, const layer *l, int C, long hw) {
+  int relu = l->fuse_relu;
+  for (int c = 0; c < C; c++, x += hw, y += hw) {
+    float a = bn_scale(l, c), b = bn_shift(l, c, a);
+    vf8 va = v8_set(a), vb = v8_set(b);
     long i = 0;
     if (relu) {
       for (; i + 8 <= hw; i += 8) {
-        vf8 v = v8_load(x + i) * va + vb;
-        *(vf8 *)(y + i) = v8_where_pos(v, v);
+        vf8 v = AFFINE8(x + i, va, vb);
+        v8_at(y + i) = v8_where_pos(v, v);
       }
       for (; i < hw; i++) {
-        float v = x[i] * a + b;
+        float v = AFFINE1(x[i], a, b);
         y[i] = v > 0.0f ? v : 0.0f;
       }
     } else {
-      for (; i + 8 <= hw; i += 8) *(vf8 *)(y + i) = v8_load(x + i) * va + vb;
-      for (; i < hw; i++) y[i] = x[i] * a + b;
+      for (; i + 8 <= hw; i += 8) v8_at(y + i) = AFFINE8(x + i, va, vb);
+      for (; i < hw; i++) y[i] = AFFINE1(x[i], a, b);
     }
   }
 }
 
-/* sums of g and g (x - mean), g = dy masked by y > 0 when y is non-NULL */
-VEC_CLONES static void channel_grad_sums(const float *x, const float *dy, const float *y,
-                                        long stride, int n, long hw, float mean, double *sg,
-                                        double *sgx) {
-  vf8 vmean = v8_set(mean);
-  double s1 = 0.0, s2 = 0.0;
-  for (int s = 0; s < n; s++, x += stride, dy += stride, y = y ? y + stride : NULL) {
-    vf8 a = {0}, b = {0};
+/* The backward kernels take g = dy, masked where a fused ReLU cut the output
+ * (forward's x * scale + shift <= 0, recomputed from x rather than read from
+ * the saved output: one array less to stream through the cache). */
+
+/* One sample: part[2c] = sum of g, part[2c + 1] = sum of g (x - mean) */
+VEC_CLONES static void sample_grad_sums(float *part, const float *x, const float *dy,
+                                        const layer *l, int C, long hw) {
+  int relu = l->fuse_relu;
+  for (int c = 0; c < C; c++, x += hw, dy += hw) {
+    float mean = l->bmean[c], a = bn_scale(l, c), b = bn_shift(l, c, a);
+    vf8 vmean = v8_set(mean), va = v8_set(a), vb = v8_set(b), s1 = {0}, s2 = {0};
     long i = 0;
     for (; i + 8 <= hw; i += 8) {
       vf8 g = v8_load(dy + i);
-      if (y) g = v8_where_pos(g, v8_load(y + i));
-      a += g;
-      b += g * (v8_load(x + i) - vmean);
+      if (relu) g = v8_where_pos(g, AFFINE8(x + i, va, vb));
+      s1 += g;
+      s2 += g * (v8_load(x + i) - vmean);
     }
-    float fa = vf8_hsum(a), fb = vf8_hsum(b);
+    float fa = vf8_hsum(s1), fb = vf8_hsum(s2);
     for (; i < hw; i++) {
-      float g = y && !(y[i] > 0.0f) ? 0.0f : dy[i];
+      float g = relu && !(AFFINE1(x[i], a, b) > 0.0f) ? 0.0f : dy[i];
       fa += g;
       fb += g * (x[i] - mean);
     }
-    s1 += fa;
-    s2 += fb;
+    part[2 * c] = fa;
+    part[2 * c + 1] = fb;
   }
-  *sg = s1;
-  *sgx = s2;
 }
 
-/* dx = gi (g - k0 - (x - mean) k1) */
-VEC_CLONES static void channel_grad_apply(float *dx, const float *x, const float *dy,
-                                         const float *y, long stride, int n, long hw, float mean,
-                                         float gi, float k0, float k1) {
-  vf8 vmean = v8_set(mean), vg = v8_set(gi), v0 = v8_set(k0), v1 = v8_set(k1);
-  for (int s = 0; s < n; s++, x += stride, dy += stride, dx += stride, y = y ? y + stride : NULL) {
+/* One sample: dx = gi (g - k0 - (x - mean) k1), k = (gi, k0, k1) per channel */
+VEC_CLONES static void sample_grad_apply(float *dx, const float *x, const float *dy,
+                                         const layer *l, const float *k, int C, long hw) {
+  int relu = l->fuse_relu;
+  for (int c = 0; c < C; c++, x += hw, dy += hw, dx += hw, k += 3) {
+    float mean = l->bmean[c], a = bn_scale(l, c), b = bn_shift(l, c, a);
+    float gi = k[0], k0 = k[1], k1 = k[2];
+    vf8 vmean = v8_set(mean), va = v8_set(a), vb = v8_set(b);
+    vf8 vg = v8_set(gi), v0 = v8_set(k0), v1 = v8_set(k1);
     long i = 0;
     for (; i + 8 <= hw; i += 8) {
       vf8 g = v8_load(dy + i);
-      if (y) g = v8_where_pos(g, v8_load(y + i));
-      *(vf8 *)(dx + i) = vg * (g - v0 - (v8_load(x + i) - vmean) * v1);
+      if (relu) g = v8_where_pos(g, AFFINE8(x + i, va, vb));
+      v8_at(dx + i) = vg * (g - v0 - (v8_load(x + i) - vmean) * v1);
     }
     for (; i < hw; i++) {
-      float g = y && !(y[i] > 0.0f) ? 0.0f : dy[i];
+      float g = relu && !(AFFINE1(x[i], a, b) > 0.0f) ? 0.0f : dy[i];
       dx[i] = gi * (g - k0 - (x[i] - mean) * k1);
     }
   }
 }
 
-static void fwd_channels(void *ctx, int part, int begin, int end) {
+static long plane(const layer *l) { return (long)l->a.h * l->a.w; }
+
+static void stats_samples(void *ctx, int worker, int begin, int end) {
   const job *j = ctx;
-  layer *l = j->l;
-  (void)part;
+  int C = j->l->a.c;
+  long hw = plane(j->l), ssz = (long)C * hw;
+  (void)worker;
+  for (int s = begin; s < end; s++)
+    sample_stats(j->part + (size_t)s * 2 * C, j->in + s * ssz, j->in, C, hw);
+}
+
+static void affine_samples(void *ctx, int worker, int begin, int end) {
+  const job *j = ctx;
+  int C = j->l->a.c;
+  long hw = plane(j->l), ssz = (long)C * hw;
+  (void)worker;
+  for (int s = begin; s < end; s++) sample_affine(j->out + s * ssz, j->in + s * ssz, j->l, C, hw);
+}
+
+/* sums[c] = the partials of channel c added in sample order, in double */
+static void add_partials(double *s1, double *s2, const float *part, int n, int C, int c) {
+  double a = 0.0, b = 0.0;
+  for (int s = 0; s < n; s++) {
+    a += part[((size_t)s * C + c) * 2];
+    b += part[((size_t)s * C + c) * 2 + 1];
+  }
+  *s1 = a;
+  *s2 = b;
+}
+
+void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats, float *part) {
+  job j = {.l = l, .out = out, .in = in, .part = part, .n = n, .batch_stats = batch_stats};
   int C = l->a.c;
-  long hw = (long)l->a.h * l->a.w, m = hw * j->n, stride = (long)C * hw;
-  for (int c = begin; c < end; c++) {
-    float mean, invstd;
-    const float *x = j->in + (long)c * hw;
-    if (j->batch_stats) {
-      /* one pass of sums of d = x - pivot and d^2 (the pivot, any value of
-       * the channel, avoids cancellation when |mean| >> std) */
-      float pivot = x[0];
+  long hw = plane(l), m = hw * n;
+  double flops = 2.0 * layer_in_size(l) * n;
+  if (batch_stats) {
+    par_for(n, par_parts(n, flops), stats_samples, &j);
+    for (int c = 0; c < C; c++) {
+      float pivot = in[(long)c * hw];
       double sd, sdd;
-      channel_stats(x, stride, j->n, hw, pivot, &sd, &sdd);
+      add_partials(&sd, &sdd, part, n, C, c);
       double md = sd / (double)m, var = sdd / (double)m - md * md;
       if (var < 0.0) var = 0.0;
       double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
-      mean = (float)(pivot + md);
-      invstd = (float)(1.0 / sqrt(var + BN_EPS));
+      float mean = (float)(pivot + md);
+      l->bmean[c] = mean;
+      l->binvstd[c] = (float)(1.0 / sqrt(var + BN_EPS));
       l->rmean[c] = (1.0f - BN_MOMENTUM) * l->rmean[c] + BN_MOMENTUM * mean;
       l->rvar[c] = (1.0f - BN_MOMENTUM) * l->rvar[c] + BN_MOMENTUM * (float)unbiased;
-    } else {
-      mean = l->rmean[c];
-      invstd = 1.0f / sqrtf(l->rvar[c] + BN_EPS);
     }
-    l->bmean[c] = mean;
-    l->binvstd[c] = invstd;
-    float scale = l->w[c] * invstd, shift = l->b[c] - mean * scale;
-    channel_affine(j->out + (long)c * hw, x, stride, j->n, hw, scale, shift, l->fuse_relu);
+  } else {
+    for (int c = 0; c < C; c++) {
+      l->bmean[c] = l->rmean[c];
+      l->binvstd[c] = 1.0f / sqrtf(l->rvar[c] + BN_EPS);
+    }
   }
+  par_for(n, par_parts(n, flops), affine_samples, &j);
 }
 
-void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats) {
-  job j = {.l = l, .out = out, .in = in, .n = n, .batch_stats = batch_stats};
-  double flops = 4.0 * layer_in_size(l) * n;
-  par_for(l->a.c, par_parts(l->a.c, flops), fwd_channels, &j);
+static void grad_sum_samples(void *ctx, int worker, int begin, int end) {
+  const job *j = ctx;
+  int C = j->l->a.c;
+  long hw = plane(j->l), ssz = (long)C * hw;
+  (void)worker;
+  for (int s = begin; s < end; s++)
+    sample_grad_sums(j->part + (size_t)s * 2 * C, j->in + s * ssz, j->dout + s * ssz, j->l, C, hw);
 }
 
-/* With xhat = (x - mean) invstd, g = dy (masked by y > 0 when a ReLU is
- * fused) and M values per channel: dgamma = sum g xhat, dbeta = sum g,
+static void grad_apply_samples(void *ctx, int worker, int begin, int end) {
+  const job *j = ctx;
+  int C = j->l->a.c;
+  long hw = plane(j->l), ssz = (long)C * hw;
+  const float *k = j->part + (size_t)j->n * 2 * C;
+  (void)worker;
+  for (int s = begin; s < end; s++)
+    sample_grad_apply(j->din + s * ssz, j->in + s * ssz, j->dout + s * ssz, j->l, k, C, hw);
+}
+
+/* With xhat = (x - mean) invstd, g = dy (masked where a fused ReLU cut the
+ * output) and M values per channel: dgamma = sum g xhat, dbeta = sum g,
  * batch statistics: dx = gamma invstd (g - dbeta/M - xhat dgamma/M),
  * fixed statistics: dx = gamma invstd g. */
-static void bwd_channels(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
-  const layer *l = j->l;
-  (void)part;
+void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,
+                 int batch_stats, int param_grads, float *part) {
+  job j = {.l = (layer *)l, .din = din, .in = in, .dout = dout, .part = part, .n = n,
+           .batch_stats = batch_stats, .param_grads = param_grads};
   int C = l->a.c;
-  long hw = (long)l->a.h * l->a.w, m = hw * j->n, stride = (long)C * hw;
-  for (int c = begin; c < end; c++) {
-    float mean = l->bmean[c], invstd = l->binvstd[c];
-    long off = (long)c * hw;
-    const float *x = j->in + off, *dy = j->dout + off, *y = j->y ? j->y + off : NULL;
+  long m = plane(l) * n;
+  double flops = 3.0 * layer_in_size(l) * n;
+  par_for(n, par_parts(n, flops), grad_sum_samples, &j);
+  float *k = part + (size_t)n * 2 * C;
+  for (int c = 0; c < C; c++) {
+    float invstd = l->binvstd[c];
     double sdy, sdyx;
-    channel_grad_sums(x, dy, y, stride, j->n, hw, mean, &sdy, &sdyx);
+    add_partials(&sdy, &sdyx, part, n, C, c);
     sdyx *= invstd;
-    if (j->param_grads) {
+    if (param_grads) {
       l->dw[c] += (float)sdyx;
       l->db[c] += (float)sdy;
     }
-    float gi = l->w[c] * invstd;
-    float k0 = j->batch_stats ? (float)(sdy / m) : 0.0f;
-    float k1 = j->batch_stats ? (float)(sdyx / m) * invstd : 0.0f; /* per unit of x - mean */
-    channel_grad_apply(j->din + off, x, dy, y, stride, j->n, hw, mean, gi, k0, k1);
+    k[3 * c] = l->w[c] * invstd;
+    k[3 * c + 1] = batch_stats ? (float)(sdy / m) : 0.0f;
+    k[3 * c + 2] = batch_stats ? (float)(sdyx / m) * invstd : 0.0f; /* per unit of x - mean */
   }
+  par_for(n, par_parts(n, flops), grad_apply_samples, &j);
 }
 
-void bn_backward(const layer *l, float *din, const float *dout, const float *in, const float *y,
-                 int n, int batch_stats, int param_grads) {
-  job j = {.l = (layer *)l, .din = din, .in = in, .dout = dout, .y = y, .n = n,
-           .batch_stats = batch_stats, .param_grads = param_grads};
-  double flops = 6.0 * layer_in_size(l) * n;
-  par_for(l->a.c, par_parts(l->a.c, flops), bwd_channels, &j);
+size_t bn_scratch_size(const layer *l, int max_batch) {
+  return (size_t)l->a.c * (2 * (size_t)max_batch + 3);
 }

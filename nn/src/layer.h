@@ -38,6 +38,7 @@ typedef struct {
   size_t wflip_size;
   float *slots;    /* training: conv weight gradients per chunk of samples; borrowed
                       from the net's training buffers, NULL before the first one */
+  float *bn_part;  /* training: bn's per-sample sums, borrowed the same way */
 } layer_ws;
 
 static inline long layer_in_size(const layer *l) { return (long)l->a.c * l->a.h * l->a.w; }
@@ -65,11 +66,14 @@ void dwconv_backward(const layer *l, float *din, const float *dout, const float 
                      int param_grads, const layer_ws *ws);
 
 /* bn.c: batch norm over channels; `batch_stats` selects training behaviour.
- * With l->fuse_relu the output is max(bn, 0) and backward takes that output
- * y (else NULL) to mask dout. */
-void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats);
-void bn_backward(const layer *l, float *din, const float *dout, const float *in, const float *y,
-                 int n, int batch_stats, int param_grads);
+ * With l->fuse_relu the output is max(bn, 0), and backward masks dout where
+ * it was cut (recomputed from the input and the statistics forward saved).
+ * part: bn_scratch_size floats for per-sample sums; forward without
+ * batch_stats does not use it (may be NULL). */
+size_t bn_scratch_size(const layer *l, int max_batch);
+void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats, float *part);
+void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,
+                 int batch_stats, int param_grads, float *part);
 
 /* simple.c: relu, maxpool, gap, dropout */
 void relu_forward(float *out, const float *in, long count);

@@ -117,14 +117,17 @@ void nn_net_destroy(nn_net *net) {
 }
 
 /* Training buffers: each layer's output (relu shares its input's), maxpool
- * argmax, dropout masks, two gradient buffers, the input gradient and the
- * conv layers' per-chunk weight gradient slots. */
+ * argmax, dropout masks, two gradient buffers, the input gradient, the
+ * conv layers' per-chunk weight gradient slots and bn's per-sample sums. */
 static int ensure_training_buffers(nn_net *net) {
   if (net->train_arena) return 0;
-  size_t B = (size_t)net->max_batch, total = 0, slots = 0;
+  size_t B = (size_t)net->max_batch, total = 0, slots = 0, bn_part = 0;
   for (int i = 0; i < net->nl; i++) {
-    size_t s = net->L[i].a.kind == L_CONV ? conv_slots_size(&net->L[i], net->max_batch) : 0;
+    const layer *l = &net->L[i];
+    size_t s = l->a.kind == L_CONV ? conv_slots_size(l, net->max_batch) : 0;
+    size_t p = l->a.kind == L_BN ? bn_scratch_size(l, net->max_batch) : 0;
     slots = s > slots ? s : slots;
+    bn_part = p > bn_part ? p : bn_part;
   }
   for (int pass = 0; pass < 2; pass++) {
     float *base = net->train_arena;
@@ -141,6 +144,7 @@ static int ensure_training_buffers(nn_net *net) {
     net->gB = TAKE(B * net->max_feat);
     net->input_grad = TAKE(B * (size_t)net->arch.in_c * net->arch.in_h * net->arch.in_w);
     net->ws.slots = TAKE(slots);
+    net->ws.bn_part = TAKE(bn_part);
 #undef TAKE
     total = at;
     if (pass == 0) {
@@ -180,7 +184,7 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
     case L_CONV: conv_forward(l, out, in, n, train, &net->ws); break;
     case L_DWCONV: dwconv_forward(l, out, in, n, &net->ws); break;
     case L_BN:
-      if (!l->skip) bn_forward(l, out, in, n, train && !frozen);
+      if (!l->skip) bn_forward(l, out, in, n, train && !frozen, net->ws.bn_part);
       break;
     case L_RELU:
       if (!l->skip && !l->relu_fused) relu_forward(out, in, count);
@@ -216,7 +220,7 @@ static void run_backward(nn_net *net, const float *x, int n) {
     case L_CONV: conv_backward(l, din, dout, in, n, pg, &net->ws); break;
     case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg, &net->ws); break;
     case L_BN:
-      bn_backward(l, din, dout, in, l->fuse_relu ? l->act : NULL, n, i >= net->frozen, pg);
+      bn_backward(l, din, dout, in, n, i >= net->frozen, pg, net->ws.bn_part);
       break;
     case L_RELU: relu_backward(din, dout, l->act, count); break;
     case L_MAXPOOL: maxpool_backward(l, din, dout, n); break;
