@@ -313,18 +313,22 @@ static void test_dwconv_reference(void) {
                                  {5, 1, 6, 17}, {3, 2, 5, 16}, {5, 3, 4, 5}};
   for (size_t t = 0; t < 2 * sizeof cases / sizeof cases[0]; t++) {
     size_t c7 = t % (sizeof cases / sizeof cases[0]);
-    int K = cases[c7][0], St = cases[c7][1], H = cases[c7][2], W = cases[c7][3], C = 3;
-    int N = t == c7 ? 2 : 13;
+    int K = cases[c7][0], St = cases[c7][1], H = cases[c7][2], W = cases[c7][3];
+    /* batch 13 takes the bundle path (8 channels per vector): a 1x1 conv
+     * to 11 channels first makes a full bundle and a short one */
+    int N = t == c7 ? 2 : 13, C = t == c7 ? 3 : 11;
     char arch[160];
-    snprintf(arch, sizeof arch, "input %d %d %d\ndwconv %d %d\ngap\ndense classes\nsoftmax\n", H,
-             W, C, K, St);
+    snprintf(arch, sizeof arch, "input %d %d 3\n%sdwconv %d %d\ngap\ndense classes\nsoftmax\n", H,
+             W, C == 3 ? "" : "conv 11 1 1\n", K, St);
     nn_net *net = make(arch, 2, N, 3 + t);
-    layer *l = &net->L[0];
+    int at = C == 3 ? 0 : 1;
+    layer *l = &net->L[at];
     for (int c = 0; c < C; c++) l->b[c] = 0.1f * (c + 1);
-    float *x = malloc(sizeof(float) * N * C * H * W), probs[2 * 13];
-    for (int i = 0; i < N * C * H * W; i++) x[i] = frand();
+    float *x = malloc(sizeof(float) * N * 3 * H * W), probs[2 * 13];
+    for (int i = 0; i < N * 3 * H * W; i++) x[i] = frand();
     nn_net_set_training(net, 1);
     nn_net_forward(net, x, N, probs);
+    const float *in = at ? net->L[0].act : x; /* the dwconv's input */
     int OH = l->a.oh, OW = l->a.ow, pad = K / 2;
     double worst = 0.0;
     for (int p = 0; p < N * C; p++)
@@ -336,12 +340,12 @@ static void test_dwconv_reference(void) {
             for (int kx = 0; kx < K; kx++) {
               int iy = oy * St - pad + ky, ix = ox * St - pad + kx;
               if (iy >= 0 && iy < H && ix >= 0 && ix < W)
-                want += (double)l->w[(c * K + ky) * K + kx] * x[(p * H + iy) * W + ix];
+                want += (double)l->w[(c * K + ky) * K + kx] * in[(p * H + iy) * W + ix];
             }
           worst = fmax(worst, fabs(l->act[(p * OH + oy) * OW + ox] - want));
         }
-    CHECK(worst < 1e-5, "dwconv K %d stride %d on %dx%d, batch %d: off the reference by %g", K,
-          St, H, W, N, worst);
+    CHECK(worst < 1e-5, "dwconv K %d stride %d on %dx%d, %d channels, batch %d: off the reference by %g",
+          K, St, H, W, C, N, worst);
     free(x);
     nn_net_destroy(net);
   }

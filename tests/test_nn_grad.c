@@ -146,9 +146,10 @@ int main(void) {
   check_net("conv1", "input 6 6 1\nconv 5 1 1\nconv 4 1 2\nrelu\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("conv5", "input 9 8 1\nconv 3 5 1\nconv 4 5 2\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("dwconv", "input 8 7 3\ndwconv 3 1\nconv 4 1 1\ndwconv 3 2\ndwconv 5 1\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
-  /* 11 samples: the batch path (8 per bundle), one full bundle and one partial */
-  check_net("dwconv-b11", "input 8 7 3\ndwconv 3 1\nconv 4 1 1\ndwconv 3 2\ndwconv 5 1\ngap\ndense classes\nsoftmax\n", 11, 0, tol);
-  check_net("dwconv-bn", "input 7 9 3\ndwconv 3 2\nbn\nrelu\ndwconv 3 1\ngap\ndense classes\nsoftmax\n", 9, 0, tol);
+  /* 11 samples: the batch path (8 channels per bundle); 3 channels make a
+   * partial bundle, 11 a full one and a partial one */
+  check_net("dwconv-b11", "input 8 7 3\ndwconv 3 1\nconv 11 1 1\ndwconv 3 2\ndwconv 5 1\ngap\ndense classes\nsoftmax\n", 11, 0, tol);
+  check_net("dwconv-bn", "input 7 9 3\nconv 10 1 1\ndwconv 3 2\nbn\nrelu\ndwconv 3 1\ngap\ndense classes\nsoftmax\n", 9, 0, tol);
   check_net("bn", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 0, tol);
   check_net("bn-frozen", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 3, tol);
   check_net("maxpool", "input 7 7 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 3\ndense classes\nsoftmax\n", 2, 0, tol);

@@ -273,7 +273,8 @@ void dwconv_backward(const layer *l, float *din, const float *dout, const float 
   dwconv_job j = {.l = l, .din = din, .in = in, .dout = dout, .n = n, .param_grads = param_grads,
            .ws = ws};
   double flops = 4.0 * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
-  int parts = par_parts(l->a.c, flops);
-  par_for(l->a.c, parts < ws->threads ? parts : ws->threads,
-          n >= DWCONV_BATCH_MIN ? dwconv_batch_backward_channels : bwd_channels, &j);
+  int batch = n >= DWCONV_BATCH_MIN, items = batch ? dwconv_batch_groups(l) : l->a.c;
+  int parts = par_parts(items, flops);
+  par_for(items, parts < ws->threads ? parts : ws->threads,
+          batch ? dwconv_batch_backward_groups : bwd_channels, &j);
 }

@@ -13,10 +13,11 @@ typedef struct {
   int n, param_grads;
 } dwconv_job;
 
-/* dwconv_batch.c: 8 samples in SIMD lanes */
+/* dwconv_batch.c: 8 channels in SIMD lanes */
 size_t dwconv_batch_scratch_size(const layer *l); /* floats per thread */
-int dwconv_batch_items(const layer *l, int n);    /* forward items: channels x blocks of 8 */
+int dwconv_batch_items(const layer *l, int n);    /* forward items: samples x groups of 8 */
+int dwconv_batch_groups(const layer *l);          /* backward items: groups of 8 channels */
 void dwconv_batch_forward_items(void *job, int worker, int begin, int end);
-void dwconv_batch_backward_channels(void *job, int worker, int begin, int end);
+void dwconv_batch_backward_groups(void *job, int worker, int begin, int end);
 
 #endif

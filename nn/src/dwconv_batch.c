@@ -1,11 +1,17 @@
 /* dwconv_batch: the depthwise convolution of dwconv.c for batches, with 8
- * samples in the 8 float lanes of a vector. Small planes (down to 6x6) leave
- * the per-plane loops of dwconv.c mostly edges and tails; here one channel of
- * 8 samples becomes a "bundle", a zero-padded plane [H+2pad][W+2pad][8],
- * where every tap of every output is one full-width multiply-add with no
+ * neighbouring channels of one sample in the 8 float lanes of a vector.
+ * Small planes (down to 6x6) leave the per-plane loops of dwconv.c mostly
+ * edges and tails; here 8 channels of a sample become a "bundle", a
+ * zero-padded plane [H+2pad][W+2pad][8], where every tap of every output is
+ * one full-width multiply-add (each lane with its channel's weight) with no
  * edge cases, whatever the stride. Planes are transposed into bundles and
- * back 8x8 at a time. Backward is split by channel, so each channel's
- * gradient has a single writer and its sums run in a fixed order. */
+ * back 8x8 at a time. The 8 planes of a bundle are adjacent in memory, so
+ * each bundle is one contiguous read and write: bundles of 8 samples of one
+ * channel (planes C*H*W floats apart) spent most of their time waiting for
+ * the cache. Forward items are (sample, group of 8 channels) in memory
+ * order; backward is split by group, each walking the samples in order, so
+ * each channel's gradient has a single writer and its sums run in a fixed
+ * order. */
 #include "dwconv.h"
 #include "vec.h"
 
@@ -98,18 +104,18 @@ VEC_CLONES static void bundle_store(float *y, long stride, int m, const float *b
 }
 
 /* out[oy][ox] = bias + sum_t w[t] in[oy S + ky][ox S + kx] (then max(., 0)
- * when relu); in: a bundle padded by K/2, Wp wide; out: OH x OW unpadded.
- * Inlined with K constant, so the taps unroll and the weights stay in
- * registers. */
+ * when relu); in: a bundle padded by K/2, Wp wide; out: OH x OW unpadded;
+ * w: [K*K][8] each tap's weight per lane, bias: [8]. Inlined with K
+ * constant, so the taps unroll and the weights stay in registers. */
 static inline __attribute__((always_inline)) void
-bundle_conv(float *out, const float *in, const float *w, float bias, int K, int S, int OH,
+bundle_conv(float *out, const float *in, const float *w, const float *bias, int K, int S, int OH,
             int OW, long Wp, int relu) {
   vf8 wv[K * K];
-  for (int t = 0; t < K * K; t++) wv[t] = v8_set(w[t]);
+  for (int t = 0; t < K * K; t++) wv[t] = v8_load(w + LANES * t);
   for (int oy = 0; oy < OH; oy++)
     for (int ox = 0; ox < OW; ox++) {
       const float *base = in + LANES * ((long)oy * S * Wp + (long)ox * S);
-      vf8 a = v8_set(bias);
+      vf8 a = v8_load(bias);
       for (int ky = 0; ky < K; ky++)
         for (int kx = 0; kx < K; kx++) a += wv[ky * K + kx] * v8_at((float *)base + LANES * (ky * Wp + kx));
       if (relu) a = v8_where_pos(a, a);
@@ -118,47 +124,47 @@ bundle_conv(float *out, const float *in, const float *w, float bias, int K, int 
 }
 
 /* The adjoint: with d = dy[oy][ox], for every tap t at (ky, kx):
- * dw[t] += sum of d x[oy S + ky][ox S + kx] over outputs and lanes (lane sums
- * in a fixed order), dx[oy S + ky][ox S + kx] += w[t] d (when dx), and
- * db += the sum of d. x, dx: bundles padded by K/2; dx zeroed by the caller. */
+ * acc[t] += d x[oy S + ky][ox S + kx] and dsum += d per lane (carried from
+ * call to call in memory), dx[oy S + ky][ox S + kx] += w[t] d (when dx).
+ * x, dx: bundles padded by K/2; dx zeroed by the caller. */
 static inline __attribute__((always_inline)) void
-bundle_adjoint(float *dw, float *db, float *dx, const float *dy, const float *x, const float *w,
-               int K, int S, int OH, int OW, long Wp) {
-  vf8 wv[K * K], acc[K * K], dsum = v8_set(0.0f);
-  for (int t = 0; t < K * K; t++) wv[t] = v8_set(w[t]), acc[t] = v8_set(0.0f);
+bundle_adjoint(float *acc, float *dsum, float *dx, const float *dy, const float *x,
+               const float *w, int K, int S, int OH, int OW, long Wp) {
+  vf8 wv[K * K], av[K * K], ds = v8_load(dsum);
+  for (int t = 0; t < K * K; t++) wv[t] = v8_load(w + LANES * t), av[t] = v8_load(acc + LANES * t);
   for (int oy = 0; oy < OH; oy++)
     for (int ox = 0; ox < OW; ox++) {
       vf8 d = v8_at((float *)dy + LANES * ((long)oy * OW + ox));
       long base = LANES * ((long)oy * S * Wp + (long)ox * S);
-      dsum += d;
+      ds += d;
       for (int ky = 0; ky < K; ky++)
         for (int kx = 0; kx < K; kx++) {
           long at = base + LANES * (ky * Wp + kx);
-          acc[ky * K + kx] += d * v8_at((float *)x + at);
+          av[ky * K + kx] += d * v8_at((float *)x + at);
           if (dx) v8_at(dx + at) += wv[ky * K + kx] * d;
         }
     }
-  for (int t = 0; t < K * K; t++) dw[t] += vf8_hsum(acc[t]);
-  *db += vf8_hsum(dsum);
+  for (int t = 0; t < K * K; t++) v8_at(acc + LANES * t) = av[t];
+  v8_at(dsum) = ds;
 }
 
 /* The kernels above for K = 3 (every shipped architecture) and for any K. */
-VEC_CLONES static void conv_k3(float *out, const float *in, const float *w, float bias, int S,
-                               int OH, int OW, long Wp, int relu) {
+VEC_CLONES static void conv_k3(float *out, const float *in, const float *w, const float *bias,
+                               int S, int OH, int OW, long Wp, int relu) {
   bundle_conv(out, in, w, bias, 3, S, OH, OW, Wp, relu);
 }
-VEC_CLONES static void conv_kn(float *out, const float *in, const float *w, float bias, int K,
-                               int S, int OH, int OW, long Wp, int relu) {
+VEC_CLONES static void conv_kn(float *out, const float *in, const float *w, const float *bias,
+                               int K, int S, int OH, int OW, long Wp, int relu) {
   bundle_conv(out, in, w, bias, K, S, OH, OW, Wp, relu);
 }
-VEC_CLONES static void adjoint_k3(float *dw, float *db, float *dx, const float *dy,
+VEC_CLONES static void adjoint_k3(float *acc, float *dsum, float *dx, const float *dy,
                                   const float *x, const float *w, int S, int OH, int OW, long Wp) {
-  bundle_adjoint(dw, db, dx, dy, x, w, 3, S, OH, OW, Wp);
+  bundle_adjoint(acc, dsum, dx, dy, x, w, 3, S, OH, OW, Wp);
 }
-VEC_CLONES static void adjoint_kn(float *dw, float *db, float *dx, const float *dy,
+VEC_CLONES static void adjoint_kn(float *acc, float *dsum, float *dx, const float *dy,
                                   const float *x, const float *w, int K, int S, int OH, int OW,
                                   long Wp) {
-  bundle_adjoint(dw, db, dx, dy, x, w, K, S, OH, OW, Wp);
+  bundle_adjoint(acc, dsum, dx, dy, x, w, K, S, OH, OW, Wp);
 }
 
 static long padded_pixels(const layer *l) {
@@ -170,50 +176,78 @@ size_t dwconv_batch_scratch_size(const layer *l) {
   return (size_t)LANES * (2 * padded_pixels(l) + (long)l->a.oh * l->a.ow);
 }
 
-static int blocks_of(int n) { return (n + LANES - 1) / LANES; }
+static int groups_of(int C) { return (C + LANES - 1) / LANES; }
 
-int dwconv_batch_items(const layer *l, int n) { return l->a.c * blocks_of(n); }
+int dwconv_batch_items(const layer *l, int n) { return n * groups_of(l->a.c); }
+int dwconv_batch_groups(const layer *l) { return groups_of(l->a.c); }
 
-/* items: channel-major (channel, block of 8 samples) pairs */
-void dwconv_batch_forward_items(void *ctx, int part, int begin, int end) {
-  const dwconv_job *j = ctx;
-  const layer *l = j->l;
-  int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow, nb = blocks_of(j->n);
-  long ihw = (long)l->a.h * l->a.w, ohw = (long)OH * OW, Wp = l->a.w + 2 * l->pad;
-  float *xb = j->ws->col[part], *yb = xb + LANES * padded_pixels(l);
-  for (int item = begin; item < end; item++) {
-    int c = item / nb, s0 = (item % nb) * LANES, m = j->n - s0 < LANES ? j->n - s0 : LANES;
-    const float *w = l->w + (size_t)c * K * K;
-    bundle_load(xb, j->in + ((long)s0 * C + c) * ihw, C * ihw, m, l->a.h, l->a.w, l->pad);
-    if (K == 3) conv_k3(yb, xb, w, l->b[c], S, OH, OW, Wp, l->fuse_relu);
-    else conv_kn(yb, xb, w, l->b[c], K, S, OH, OW, Wp, l->fuse_relu);
-    bundle_store(j->out + ((long)s0 * C + c) * ohw, C * ohw, m, yb, OH, OW, 0);
+/* Group g's channels (m of them, the last group may be short) as lanes:
+ * w: [K*K][8] tap weights, bias: [8]; lanes past m are zero. */
+typedef struct {
+  float w[ARCH_MAX_KERNEL * ARCH_MAX_KERNEL * LANES] __attribute__((aligned(32)));
+  float bias[LANES] __attribute__((aligned(32)));
+  int c0, m;
+} lane_params;
+
+static void load_group(lane_params *p, const layer *l, int g) {
+  int KK = l->a.k * l->a.k;
+  p->c0 = g * LANES;
+  p->m = l->a.c - p->c0 < LANES ? l->a.c - p->c0 : LANES;
+  for (int i = 0; i < LANES; i++) {
+    int c = p->c0 + i;
+    for (int t = 0; t < KK; t++) p->w[LANES * t + i] = i < p->m ? l->w[(size_t)c * KK + t] : 0.0f;
+    p->bias[i] = i < p->m ? l->b[c] : 0.0f;
   }
 }
 
-void dwconv_batch_backward_channels(void *ctx, int part, int begin, int end) {
+/* items: (sample, group of 8 channels) pairs, in memory order */
+void dwconv_batch_forward_items(void *ctx, int part, int begin, int end) {
+  const dwconv_job *j = ctx;
+  const layer *l = j->l;
+  int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow, G = groups_of(C);
+  long ihw = (long)l->a.h * l->a.w, ohw = (long)OH * OW, Wp = l->a.w + 2 * l->pad;
+  float *xb = j->ws->col[part], *yb = xb + LANES * padded_pixels(l);
+  lane_params p;
+  int loaded = -1;
+  for (int item = begin; item < end; item++) {
+    int s = item / G, g = item % G;
+    if (g != loaded) load_group(&p, l, g), loaded = g;
+    long first = (long)s * C + p.c0;
+    bundle_load(xb, j->in + first * ihw, ihw, p.m, l->a.h, l->a.w, l->pad);
+    if (K == 3) conv_k3(yb, xb, p.w, p.bias, S, OH, OW, Wp, l->fuse_relu);
+    else conv_kn(yb, xb, p.w, p.bias, K, S, OH, OW, Wp, l->fuse_relu);
+    bundle_store(j->out + first * ohw, ohw, p.m, yb, OH, OW, 0);
+  }
+}
+
+/* groups [begin, end), every sample of each in order */
+void dwconv_batch_backward_groups(void *ctx, int part, int begin, int end) {
   const dwconv_job *j = ctx;
   const layer *l = j->l;
   int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow, H = l->a.h, W = l->a.w;
+  int KK = K * K;
   long ihw = (long)H * W, ohw = (long)OH * OW, Wp = W + 2 * l->pad, P = padded_pixels(l);
   float *xb = j->ws->col[part], *dxb = xb + LANES * P, *dyb = dxb + LANES * P;
-  for (int c = begin; c < end; c++) {
-    const float *w = l->w + (size_t)c * K * K;
-    float dw[ARCH_MAX_KERNEL * ARCH_MAX_KERNEL] = {0}, db = 0.0f;
-    for (int s0 = 0; s0 < j->n; s0 += LANES) {
-      int m = j->n - s0 < LANES ? j->n - s0 : LANES;
-      long first = (long)s0 * C + c;
-      bundle_load(xb, j->in + first * ihw, C * ihw, m, H, W, l->pad);
-      bundle_load(dyb, j->dout + first * ohw, C * ohw, m, OH, OW, 0);
+  for (int g = begin; g < end; g++) {
+    lane_params p;
+    load_group(&p, l, g);
+    float acc[ARCH_MAX_KERNEL * ARCH_MAX_KERNEL * LANES] __attribute__((aligned(32))) = {0};
+    float dsum[LANES] __attribute__((aligned(32))) = {0};
+    for (int s = 0; s < j->n; s++) {
+      long first = (long)s * C + p.c0;
+      bundle_load(xb, j->in + first * ihw, ihw, p.m, H, W, l->pad);
+      bundle_load(dyb, j->dout + first * ohw, ohw, p.m, OH, OW, 0);
       float *dx = j->din ? dxb : NULL;
       if (dx) memset(dx, 0, sizeof(float) * LANES * P);
-      if (K == 3) adjoint_k3(dw, &db, dx, dyb, xb, w, S, OH, OW, Wp);
-      else adjoint_kn(dw, &db, dx, dyb, xb, w, K, S, OH, OW, Wp);
-      if (dx) bundle_store(j->din + first * ihw, C * ihw, m, dx, H, W, l->pad);
+      if (K == 3) adjoint_k3(acc, dsum, dx, dyb, xb, p.w, S, OH, OW, Wp);
+      else adjoint_kn(acc, dsum, dx, dyb, xb, p.w, K, S, OH, OW, Wp);
+      if (dx) bundle_store(j->din + first * ihw, ihw, p.m, dx, H, W, l->pad);
     }
-    if (j->param_grads) {
-      for (int t = 0; t < K * K; t++) l->dw[(size_t)c * K * K + t] += dw[t];
-      l->db[c] += db;
-    }
+    if (j->param_grads)
+      for (int i = 0; i < p.m; i++) {
+        int c = p.c0 + i;
+        for (int t = 0; t < KK; t++) l->dw[(size_t)c * KK + t] += acc[LANES * t + i];
+        l->db[c] += dsum[i];
+      }
   }
 }

@@ -58,7 +58,7 @@ void conv_backward(const layer *l, float *din, const float *dout, const float *i
                    int param_grads, const layer_ws *ws);
 
 /* dwconv.c: depthwise K x K, direct loops per plane; batches of
- * DWCONV_BATCH_MIN or more go to dwconv_batch.c (8 samples in SIMD lanes) */
+ * DWCONV_BATCH_MIN or more go to dwconv_batch.c (8 channels in SIMD lanes) */
 #define DWCONV_BATCH_MIN 8
 size_t dwconv_scratch_size(const layer *l); /* floats of scratch per thread, both paths */
 void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws);
