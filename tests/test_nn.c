@@ -311,12 +311,15 @@ static void test_conv_tiles(void) {
 static void test_dwconv_reference(void) {
   static const int cases[][4] = {{3, 1, 9, 37}, {3, 2, 9, 37}, {5, 2, 8, 34}, {3, 3, 7, 20},
                                  {5, 1, 6, 17}, {3, 2, 5, 16}, {5, 3, 4, 5}};
-  for (size_t t = 0; t < 2 * sizeof cases / sizeof cases[0]; t++) {
-    size_t c7 = t % (sizeof cases / sizeof cases[0]);
+  size_t ncases = sizeof cases / sizeof cases[0];
+  for (size_t t = 0; t < 4 * ncases; t++) {
+    size_t c7 = t % ncases, pass = t / ncases;
     int K = cases[c7][0], St = cases[c7][1], H = cases[c7][2], W = cases[c7][3];
-    /* batch 13 takes the bundle path (8 channels per vector): a 1x1 conv
-     * to 11 channels first makes a full bundle and a short one */
-    int N = t == c7 ? 2 : 13, C = t == c7 ? 3 : 11;
+    /* 3 channels take the per-plane loops at batch 2 and the bundles (8
+     * channels per vector, one short bundle) at batch 13; 11 channels (a
+     * 1x1 conv first) take the bundles at any batch: a full one and a short
+     * one */
+    int N = pass % 2 ? 13 : 2, C = pass < 2 ? 3 : 11;
     char arch[160];
     snprintf(arch, sizeof arch, "input %d %d 3\n%sdwconv %d %d\ngap\ndense classes\nsoftmax\n", H,
              W, C == 3 ? "" : "conv 11 1 1\n", K, St);

@@ -149,6 +149,8 @@ int main(void) {
   /* 11 samples: the batch path (8 channels per bundle); 3 channels make a
    * partial bundle, 11 a full one and a partial one */
   check_net("dwconv-b11", "input 8 7 3\ndwconv 3 1\nconv 11 1 1\ndwconv 3 2\ndwconv 5 1\ngap\ndense classes\nsoftmax\n", 11, 0, tol);
+  /* 2 samples of 11 channels: bundles of channels below DWCONV_BATCH_MIN */
+  check_net("dwconv-c11", "input 8 7 3\nconv 11 1 1\ndwconv 3 1\ndwconv 3 2\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("dwconv-bn", "input 7 9 3\nconv 10 1 1\ndwconv 3 2\nbn\nrelu\ndwconv 3 1\ngap\ndense classes\nsoftmax\n", 9, 0, tol);
   check_net("bn", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 0, tol);
   check_net("bn-frozen", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 3, tol);

@@ -57,9 +57,11 @@ void conv_forward(const layer *l, float *out, const float *in, int n, int train,
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                    int param_grads, const layer_ws *ws);
 
-/* dwconv.c: depthwise K x K, direct loops per plane; batches of
- * DWCONV_BATCH_MIN or more go to dwconv_batch.c (8 channels in SIMD lanes) */
+/* dwconv.c: depthwise K x K, direct loops per plane; layers of
+ * DWCONV_BUNDLE_MIN_C channels or more, and batches of DWCONV_BATCH_MIN or
+ * more, go to dwconv_batch.c (8 channels in SIMD lanes) */
 #define DWCONV_BATCH_MIN 8
+#define DWCONV_BUNDLE_MIN_C 8
 size_t dwconv_scratch_size(const layer *l); /* floats of scratch per thread, both paths */
 void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws);
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
