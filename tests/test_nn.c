@@ -373,6 +373,33 @@ static void test_copy_matching(void) {
   nn_net_destroy(b);
 }
 
+/* A bn + ReLU before a dwconv that takes bundles leaves its map to the
+ * dwconv in training (net.c): with frozen statistics a training forward
+ * must give the inference forward's probabilities to the bit. */
+static void test_bn_deferred(void) {
+  const char *arch = "input 8 8 3\nconv 12 1 1\nbn\nrelu\ndwconv 3 1\nbn\nrelu\nconv 9 1 1\n"
+                     "bn\nrelu\ndwconv 3 2\ngap\ndense classes\nsoftmax\n";
+  enum { N = 5 };
+  nn_net *net = make(arch, 3, N, 21);
+  float x[N * 3 * 64], p_train[N * 3], p_infer[N * 3];
+  int labels[N] = {0, 1, 2, 0, 1};
+  for (int i = 0; i < N * 3 * 64; i++) x[i] = frand() + 0.3f;
+  /* move the running statistics away from 0 and 1 */
+  for (int k = 0; k < 3; k++) nn_net_train_batch(net, x, labels, N, NULL, NULL);
+  nn_net_set_frozen(net, nn_net_num_layers(net));
+  nn_net_set_training(net, 1);
+  nn_net_forward(net, x, N, p_train);
+  CHECK(net->L[1].deferred && net->L[7].deferred && !net->L[4].deferred,
+        "bn layers 1 and 7 defer to their dwconv, 4 does not: %d %d %d", net->L[1].deferred,
+        net->L[7].deferred, net->L[4].deferred);
+  nn_net_set_training(net, 0);
+  nn_net_forward(net, x, N, p_infer);
+  CHECK(!net->L[1].deferred, "inference does not defer");
+  CHECK(memcmp(p_train, p_infer, sizeof p_train) == 0,
+        "deferred bn: training forward %.9g, inference %.9g", p_train[0], p_infer[0]);
+  nn_net_destroy(net);
+}
+
 static void test_frozen_and_modes(void) {
   nn_net *net = make("input 6 6 1\nconv 4 3 1\nbn\nrelu\ngap\ndense classes\nsoftmax\n", 3, 4, 9);
   float x[4 * 36], p1[12], p2[12];
@@ -496,5 +523,6 @@ int main(void) {
   test_batch_vs_samples();
   test_conv_tiles();
   test_dwconv_reference();
+  test_bn_deferred();
   return check_finish("test_nn");
 }

@@ -34,13 +34,6 @@ typedef struct {
 #define AFFINE8(x, va, vb) (v8_load(x) * (va) + (vb))
 #define AFFINE1(x, a, b) ((x) * (a) + (b))
 
-/* Forward's scale and shift of channel c: the same expressions on the same
- * saved values in both passes. */
-static inline float bn_scale(const layer *l, int c) { return l->w[c] * l->binvstd[c]; }
-static inline float bn_shift(const layer *l, int c, float scale) {
-  return l->b[c] - l->bmean[c] * scale;
-}
-
 /* One sample's planes x[c] (hw floats each): part[2c] = sum of d = x -
  * pivot[c * hw] and part[2c + 1] = sum of d^2 (the pivot, a value of the
  * channel, avoids cancellation when |mean| >> std). Float lanes within a
@@ -197,7 +190,7 @@ void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats, f
       l->binvstd[c] = 1.0f / sqrtf(l->rvar[c] + BN_EPS);
     }
   }
-  par_for(n, par_parts(n, flops), affine_samples, &j);
+  if (out) par_for(n, par_parts(n, flops), affine_samples, &j);
 }
 
 static void grad_sum_samples(void *ctx, int worker, int begin, int end) {

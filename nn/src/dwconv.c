@@ -199,14 +199,15 @@ static void fwd_planes(void *ctx, int part, int begin, int end) {
 
 /* Bundles of 8 channels pay when they are mostly full, or when a batch
  * gives the per-plane loops many small planes anyway. */
-static int dwconv_takes_bundles(const layer *l, int n) {
+int dwconv_bundles(const layer *l, int n) {
   return n >= DWCONV_BATCH_MIN || l->a.c >= DWCONV_BUNDLE_MIN_C;
 }
 
-void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws) {
-  dwconv_job j = {.l = l, .out = out, .in = in, .n = n, .ws = ws};
+void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer *pre,
+                    const layer_ws *ws) {
+  dwconv_job j = {.l = l, .out = out, .in = in, .n = n, .pre = pre, .ws = ws};
   double flops = 2.0 * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
-  int batch = dwconv_takes_bundles(l, n), items = batch ? dwconv_batch_items(l, n) : n * l->a.c;
+  int batch = dwconv_bundles(l, n), items = batch ? dwconv_batch_items(l, n) : n * l->a.c;
   int parts = par_parts(items, flops);
   par_for(items, parts < ws->threads ? parts : ws->threads,
           batch ? dwconv_batch_forward_items : fwd_planes, &j);
@@ -275,11 +276,11 @@ static void bwd_channels(void *ctx, int part, int begin, int end) {
 }
 
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                     int param_grads, const layer_ws *ws) {
+                     int param_grads, const layer *pre, const layer_ws *ws) {
   dwconv_job j = {.l = l, .din = din, .in = in, .dout = dout, .n = n, .param_grads = param_grads,
-           .ws = ws};
+           .pre = pre, .ws = ws};
   double flops = 4.0 * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
-  int batch = dwconv_takes_bundles(l, n), items = batch ? dwconv_batch_groups(l) : l->a.c;
+  int batch = dwconv_bundles(l, n), items = batch ? dwconv_batch_groups(l) : l->a.c;
   int parts = par_parts(items, flops);
   par_for(items, parts < ws->threads ? parts : ws->threads,
           batch ? dwconv_batch_backward_groups : bwd_channels, &j);

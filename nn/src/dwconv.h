@@ -9,6 +9,7 @@ typedef struct {
   const layer *l;
   float *out, *din;        /* forward: y; backward: dx (NULL: not wanted) */
   const float *in, *dout;  /* x; backward: dy */
+  const layer *pre;        /* NULL or the bn (+ ReLU) applied to x as it is loaded */
   const layer_ws *ws;
   int n, param_grads;
 } dwconv_job;

@@ -61,9 +61,11 @@ static void walk_next(walker *k) {
 }
 
 /* Bundle from m <= 8 planes of H x W (plane s at x + s * stride): lanes past
- * m and the border are zero. */
+ * m and the border are zero. With sc (else NULL), the planes are a bn's
+ * input and each value becomes max(x sc[s] + sh[s], 0), bn.c's expression
+ * (the border stays zero: the convolution pads the bn's output). */
 VEC_CLONES static void bundle_load(float *b, const float *x, long stride, int m, int H, int W,
-                                   int pad) {
+                                   int pad, const float *sc, const float *sh) {
   long Wp = W + 2 * pad, hw = (long)H * W;
   /* the border: rows above, side columns (a row's right pad and the next
    * row's left pad are adjacent), rows below */
@@ -74,15 +76,29 @@ VEC_CLONES static void bundle_load(float *b, const float *x, long stride, int m,
   memset(b + LANES * below, 0, sizeof(float) * LANES * (size_t)(pad * Wp));
   walker k = walk_start(W, pad);
   long q = 0;
-  if (m == LANES)
+  if (m == LANES) {
+    vf8 va = sc ? v8_load(sc) : v8_set(1.0f), vb = sc ? v8_load(sh) : v8_set(0.0f);
     for (; q + LANES <= hw; q += LANES) {
       vf8 r[LANES];
       for (int s = 0; s < LANES; s++) r[s] = v8_at(x + s * stride + q);
       transpose8(r);
+      if (sc)
+        for (int i = 0; i < LANES; i++) {
+          vf8 v = r[i] * va + vb;
+          r[i] = v8_where_pos(v, v);
+        }
       for (int i = 0; i < LANES; i++, walk_next(&k)) v8_at(b + LANES * k.pos) = r[i];
     }
+  }
   for (; q < hw; q++, walk_next(&k))
-    for (int s = 0; s < LANES; s++) b[LANES * k.pos + s] = s < m ? x[s * stride + q] : 0.0f;
+    for (int s = 0; s < LANES; s++) {
+      float v = s < m ? x[s * stride + q] : 0.0f;
+      if (sc && s < m) {
+        v = v * sc[s] + sh[s];
+        v = v > 0.0f ? v : 0.0f;
+      }
+      b[LANES * k.pos + s] = v;
+    }
 }
 
 /* The m first lanes of a bundle (padded by pad) to planes of H x W, plane s
@@ -182,22 +198,30 @@ int dwconv_batch_items(const layer *l, int n) { return n * groups_of(l->a.c); }
 int dwconv_batch_groups(const layer *l) { return groups_of(l->a.c); }
 
 /* Group g's channels (m of them, the last group may be short) as lanes:
- * w: [K*K][8] tap weights, bias: [8]; lanes past m are zero. */
+ * w: [K*K][8] tap weights, bias: [8]; with a bn before (pre), its scale and
+ * shift; lanes past m are zero. */
 typedef struct {
   float w[ARCH_MAX_KERNEL * ARCH_MAX_KERNEL * LANES] __attribute__((aligned(32)));
   float bias[LANES] __attribute__((aligned(32)));
+  float sc[LANES] __attribute__((aligned(32)));
+  float sh[LANES] __attribute__((aligned(32)));
+  const float *pre_sc, *pre_sh; /* sc, sh with a bn before, else NULL */
   int c0, m;
 } lane_params;
 
-static void load_group(lane_params *p, const layer *l, int g) {
+static void load_group(lane_params *p, const layer *l, const layer *pre, int g) {
   int KK = l->a.k * l->a.k;
   p->c0 = g * LANES;
   p->m = l->a.c - p->c0 < LANES ? l->a.c - p->c0 : LANES;
   for (int i = 0; i < LANES; i++) {
-    int c = p->c0 + i;
-    for (int t = 0; t < KK; t++) p->w[LANES * t + i] = i < p->m ? l->w[(size_t)c * KK + t] : 0.0f;
-    p->bias[i] = i < p->m ? l->b[c] : 0.0f;
+    int c = p->c0 + i, in = i < p->m;
+    for (int t = 0; t < KK; t++) p->w[LANES * t + i] = in ? l->w[(size_t)c * KK + t] : 0.0f;
+    p->bias[i] = in ? l->b[c] : 0.0f;
+    p->sc[i] = in && pre ? bn_scale(pre, c) : 0.0f;
+    p->sh[i] = in && pre ? bn_shift(pre, c, p->sc[i]) : 0.0f;
   }
+  p->pre_sc = pre ? p->sc : NULL;
+  p->pre_sh = pre ? p->sh : NULL;
 }
 
 /* items: (sample, group of 8 channels) pairs, in memory order */
@@ -211,9 +235,9 @@ void dwconv_batch_forward_items(void *ctx, int part, int begin, int end) {
   int loaded = -1;
   for (int item = begin; item < end; item++) {
     int s = item / G, g = item % G;
-    if (g != loaded) load_group(&p, l, g), loaded = g;
+    if (g != loaded) load_group(&p, l, j->pre, g), loaded = g;
     long first = (long)s * C + p.c0;
-    bundle_load(xb, j->in + first * ihw, ihw, p.m, l->a.h, l->a.w, l->pad);
+    bundle_load(xb, j->in + first * ihw, ihw, p.m, l->a.h, l->a.w, l->pad, p.pre_sc, p.pre_sh);
     if (K == 3) conv_k3(yb, xb, p.w, p.bias, S, OH, OW, Wp, l->fuse_relu);
     else conv_kn(yb, xb, p.w, p.bias, K, S, OH, OW, Wp, l->fuse_relu);
     bundle_store(j->out + first * ohw, ohw, p.m, yb, OH, OW, 0);
@@ -230,13 +254,13 @@ void dwconv_batch_backward_groups(void *ctx, int part, int begin, int end) {
   float *xb = j->ws->col[part], *dxb = xb + LANES * P, *dyb = dxb + LANES * P;
   for (int g = begin; g < end; g++) {
     lane_params p;
-    load_group(&p, l, g);
+    load_group(&p, l, j->pre, g);
     float acc[ARCH_MAX_KERNEL * ARCH_MAX_KERNEL * LANES] __attribute__((aligned(32))) = {0};
     float dsum[LANES] __attribute__((aligned(32))) = {0};
     for (int s = 0; s < j->n; s++) {
       long first = (long)s * C + p.c0;
-      bundle_load(xb, j->in + first * ihw, ihw, p.m, H, W, l->pad);
-      bundle_load(dyb, j->dout + first * ohw, ohw, p.m, OH, OW, 0);
+      bundle_load(xb, j->in + first * ihw, ihw, p.m, H, W, l->pad, p.pre_sc, p.pre_sh);
+      bundle_load(dyb, j->dout + first * ohw, ohw, p.m, OH, OW, 0, NULL, NULL);
       float *dx = j->din ? dxb : NULL;
       if (dx) memset(dx, 0, sizeof(float) * LANES * P);
       if (K == 3) adjoint_k3(acc, dsum, dx, dyb, xb, p.w, S, OH, OW, Wp);

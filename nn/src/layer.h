@@ -27,6 +27,7 @@ typedef struct {
   int fuse_relu;          /* bn always, conv/dwconv after folding: apply the next ReLU */
   int relu_fused;         /* relu: applied by the layer before (forward and backward) */
   int skip;               /* identity at inference (a folded bn, a relu fused into a conv) */
+  int deferred;           /* bn, training: the last forward left its map to the dwconv after */
 } layer;
 
 /* Scratch shared by the layers of one net, one slice per thread. */
@@ -59,23 +60,37 @@ void conv_backward(const layer *l, float *din, const float *dout, const float *i
 
 /* dwconv.c: depthwise K x K, direct loops per plane; layers of
  * DWCONV_BUNDLE_MIN_C channels or more, and batches of DWCONV_BATCH_MIN or
- * more, go to dwconv_batch.c (8 channels in SIMD lanes) */
+ * more, go to dwconv_batch.c (8 channels in SIMD lanes).
+ * pre: NULL, or a bn with a fused ReLU whose output is this layer's input:
+ * `in` is then the bn's input, and the bn's affine map and ReLU are applied
+ * as it is loaded (only where dwconv_bundles says so). */
 #define DWCONV_BATCH_MIN 8
 #define DWCONV_BUNDLE_MIN_C 8
 size_t dwconv_scratch_size(const layer *l); /* floats of scratch per thread, both paths */
-void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer_ws *ws);
+int dwconv_bundles(const layer *l, int n);  /* 1: a batch of n takes dwconv_batch.c */
+void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer *pre,
+                    const layer_ws *ws);
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                     int param_grads, const layer_ws *ws);
+                     int param_grads, const layer *pre, const layer_ws *ws);
 
 /* bn.c: batch norm over channels; `batch_stats` selects training behaviour.
  * With l->fuse_relu the output is max(bn, 0), and backward masks dout where
  * it was cut (recomputed from the input and the statistics forward saved).
  * part: bn_scratch_size floats for per-sample sums; forward without
- * batch_stats does not use it (may be NULL). */
+ * batch_stats does not use it (may be NULL). out NULL: only the statistics
+ * (a dwconv applies the map as it loads the input, see dwconv_forward). */
 size_t bn_scratch_size(const layer *l, int max_batch);
 void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats, float *part);
 void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                  int batch_stats, int param_grads, float *part);
+
+/* The affine map of the last bn forward for channel c, y = x scale + shift:
+ * one expression for every pass that applies it, so that they agree bit for
+ * bit. */
+static inline float bn_scale(const layer *l, int c) { return l->w[c] * l->binvstd[c]; }
+static inline float bn_shift(const layer *l, int c, float scale) {
+  return l->b[c] - l->bmean[c] * scale;
+}
 
 /* simple.c: relu, maxpool, gap, dropout */
 void relu_forward(float *out, const float *in, long count);

@@ -164,8 +164,19 @@ static void make_dropout_mask(nn_net *net, layer *l, long count) {
 
 /* Runs layers 0..nl-2 (the softmax is applied by the caller). Training uses
  * the per-layer buffers; inference alternates ping/pong. Returns the logits. */
+/* In training, a bn + ReLU read only by a dwconv that takes bundles leaves
+ * its map to the dwconv, which applies it to the bn's input as it loads it:
+ * the bn's output is never written or read back, one pass over the
+ * activations less each way (the values are the same to the bit). */
+static int defers_to_dwconv(const nn_net *net, int i, int n) {
+  const layer *l = &net->L[i];
+  return l->a.kind == L_BN && !l->skip && l->fuse_relu && i + 2 < net->nl &&
+         net->L[i + 2].a.kind == L_DWCONV && dwconv_bundles(&net->L[i + 2], n);
+}
+
 static const float *run_forward(nn_net *net, const float *x, int n, int train) {
-  const float *in = x;
+  const float *in = x, *pre_in = NULL; /* pre_in: a deferring bn's input */
+  const layer *pre = NULL;
   if (train && net->fixed_dropout) rng_seed(&net->dropout_rng, net->fixed_dropout_seed);
   for (int i = 0; i < net->nl - 1; i++) {
     layer *l = &net->L[i];
@@ -182,9 +193,14 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
       out = in == net->ping ? net->pong : net->ping;
     switch (l->a.kind) {
     case L_CONV: conv_forward(l, out, in, n, train, &net->ws); break;
-    case L_DWCONV: dwconv_forward(l, out, in, n, &net->ws); break;
+    case L_DWCONV:
+      dwconv_forward(l, out, pre ? pre_in : in, n, pre, &net->ws);
+      pre = NULL;
+      break;
     case L_BN:
-      if (!l->skip) bn_forward(l, out, in, n, train && !frozen, net->ws.bn_part);
+      l->deferred = train && defers_to_dwconv(net, i, n);
+      if (l->deferred) pre = l, pre_in = in;
+      if (!l->skip) bn_forward(l, l->deferred ? NULL : out, in, n, train && !frozen, net->ws.bn_part);
       break;
     case L_RELU:
       if (!l->skip && !l->relu_fused) relu_forward(out, in, count);
@@ -213,12 +229,15 @@ static void run_backward(nn_net *net, const float *x, int n) {
     layer *l = &net->L[i];
     if (l->relu_fused) continue; /* the bn before masks dout itself */
     const float *in = i == 0 ? x : net->L[i - 1].act;
+    /* a dwconv after a deferring bn (i - 2) reads the bn's input */
+    const layer *pre = i >= 2 && net->L[i - 2].deferred ? &net->L[i - 2] : NULL;
+    if (pre) in = i == 2 ? x : net->L[i - 3].act;
     float *din = i == 0 ? net->input_grad : dout == net->gA ? net->gB : net->gA;
     int pg = i >= net->frozen;
     long count = layer_out_size(l) * n;
     switch (l->a.kind) {
     case L_CONV: conv_backward(l, din, dout, in, n, pg, &net->ws); break;
-    case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg, &net->ws); break;
+    case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg, pre, &net->ws); break;
     case L_BN:
       bn_backward(l, din, dout, in, n, i >= net->frozen, pg, net->ws.bn_part);
       break;
