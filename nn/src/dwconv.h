@@ -16,7 +16,7 @@ typedef struct {
 
 /* dwconv_batch.c: 8 channels in SIMD lanes */
 size_t dwconv_batch_scratch_size(const layer *l); /* floats per thread */
-int dwconv_batch_items(const layer *l, int n);    /* forward items: samples x groups of 8 */
+int dwconv_batch_items(const layer *l, int n);    /* forward items: groups of 8 x samples */
 int dwconv_batch_groups(const layer *l);          /* backward items: groups of 8 channels */
 void dwconv_batch_forward_items(void *job, int worker, int begin, int end);
 void dwconv_batch_backward_groups(void *job, int worker, int begin, int end);

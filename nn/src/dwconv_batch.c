@@ -8,9 +8,9 @@
  * back 8x8 at a time. The 8 planes of a bundle are adjacent in memory, so
  * each bundle is one contiguous read and write: bundles of 8 samples of one
  * channel (planes C*H*W floats apart) spent most of their time waiting for
- * the cache. Forward items are (sample, group of 8 channels) in memory
- * order; backward is split by group, each walking the samples in order, so
- * each channel's gradient has a single writer and its sums run in a fixed
+ * the cache. Forward items are (group of 8 channels, sample) pairs;
+ * backward is split by group, each walking the samples in order, so each
+ * channel's gradient has a single writer and its sums run in a fixed
  * order. */
 #include "dwconv.h"
 #include "vec.h"
@@ -224,17 +224,18 @@ static void load_group(lane_params *p, const layer *l, const layer *pre, int g) 
   p->pre_sh = pre ? p->sh : NULL;
 }
 
-/* items: (sample, group of 8 channels) pairs, in memory order */
+/* items: (group of 8 channels, sample) pairs, group-major so that a piece
+ * of items sets up each group's lane parameters once */
 void dwconv_batch_forward_items(void *ctx, int part, int begin, int end) {
   const dwconv_job *j = ctx;
   const layer *l = j->l;
-  int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow, G = groups_of(C);
+  int C = l->a.c, K = l->a.k, S = l->a.s, OH = l->a.oh, OW = l->a.ow;
   long ihw = (long)l->a.h * l->a.w, ohw = (long)OH * OW, Wp = l->a.w + 2 * l->pad;
   float *xb = j->ws->col[part], *yb = xb + LANES * padded_pixels(l);
   lane_params p;
   int loaded = -1;
   for (int item = begin; item < end; item++) {
-    int s = item / G, g = item % G;
+    int g = item / j->n, s = item % j->n;
     if (g != loaded) load_group(&p, l, j->pre, g), loaded = g;
     long first = (long)s * C + p.c0;
     bundle_load(xb, j->in + first * ihw, ihw, p.m, l->a.h, l->a.w, l->pad, p.pre_sc, p.pre_sh);
