@@ -222,6 +222,7 @@ static void test_batch_vs_samples(void) {
   const char *arch = "input 16 16 1\nconv 8 3 1\nrelu\nconv 16 3 1\nrelu\nconv 8 3 2\nrelu\n"
                      "conv 10 3 1\nconv 9 1 1\nrelu\nconv 6 3 2\ngap\ndense classes\nsoftmax\n";
   nn_net *net = make(arch, 3, N, 11);
+  nn_net_want_input_grad(net, 1);
   float *x = malloc(sizeof(float) * N * SZ), *gin = malloc(sizeof(float) * N * SZ);
   int labels[N];
   for (int i = 0; i < N * SZ; i++) x[i] = frand();
@@ -274,6 +275,7 @@ static void test_conv_tiles(void) {
   const char *arch = "input 16 16 3\nconv 16 3 1\nbn\nrelu\nconv 8 3 1\nrelu\nconv 8 5 1\n"
                      "gap\ndense classes\nsoftmax\n";
   nn_net *net = make(arch, 3, N, 5);
+  nn_net_want_input_grad(net, 1);
   float x[N * SZ], probs[3][N * 3];
   int labels[N] = {0, 1, 2};
   for (int i = 0; i < N * SZ; i++) x[i] = frand();
@@ -400,6 +402,38 @@ static void test_bn_deferred(void) {
   nn_net_destroy(net);
 }
 
+/* Without nn_net_want_input_grad, backward stops at the lowest trainable
+ * layer and skips its input gradient: the parameter gradients must be the
+ * same bits, and there is no input gradient to read. */
+static void test_input_grad_optional(void) {
+  const char *arch = "input 12 12 1\nconv 8 3 1\nbn\nrelu\nmaxpool 2\nconv 9 1 1\nbn\nrelu\n"
+                     "dwconv 3 1\nbn\nrelu\ngap\ndropout 0.2\ndense classes\nsoftmax\n";
+  enum { N = 6, SZ = 144 };
+  float x[N * SZ];
+  int labels[N] = {0, 1, 2, 0, 1, 2};
+  for (int i = 0; i < N * SZ; i++) x[i] = frand();
+  static const int frozen[] = {0, 4, 5, 7, 8};
+  for (size_t f = 0; f < sizeof frozen / sizeof frozen[0]; f++) {
+    nn_net *net = make(arch, 3, N, 31);
+    net_fix_dropout(net, 1, 7);
+    nn_net_set_frozen(net, frozen[f]);
+    size_t np = nn_net_param_count(net);
+    float *full = malloc(sizeof(float) * np);
+    nn_net_want_input_grad(net, 1);
+    float l1 = nn_net_train_batch(net, x, labels, N, NULL, NULL);
+    memcpy(full, net->grads, sizeof(float) * np);
+    CHECK(nn_net_input_grad(net) != NULL, "frozen %d: input gradient asked for", frozen[f]);
+    nn_net_want_input_grad(net, 0);
+    float l2 = nn_net_train_batch(net, x, labels, N, NULL, NULL);
+    CHECK(l1 == l2, "frozen %d: loss %g then %g", frozen[f], l1, l2);
+    CHECK(memcmp(full, net->grads, sizeof(float) * np) == 0,
+          "frozen %d: parameter gradients differ without the input gradient", frozen[f]);
+    CHECK(nn_net_input_grad(net) == NULL, "frozen %d: input gradient not asked for", frozen[f]);
+    free(full);
+    nn_net_destroy(net);
+  }
+}
+
 static void test_frozen_and_modes(void) {
   nn_net *net = make("input 6 6 1\nconv 4 3 1\nbn\nrelu\ngap\ndense classes\nsoftmax\n", 3, 4, 9);
   float x[4 * 36], p1[12], p2[12];
@@ -524,5 +558,6 @@ int main(void) {
   test_conv_tiles();
   test_dwconv_reference();
   test_bn_deferred();
+  test_input_grad_optional();
   return check_finish("test_nn");
 }

@@ -81,6 +81,7 @@ static void check_net(const char *name, const char *arch, int n, int frozen, dou
   }
   net_fix_dropout(net, 1, 5);
   nn_net_set_frozen(net, frozen);
+  nn_net_want_input_grad(net, 1);
   /* give frozen batch norms non-trivial running statistics */
   for (int i = 0; i < nn_net_num_tensors(net); i++) {
     nn_tensor t = nn_net_tensor(net, i);

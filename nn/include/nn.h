@@ -93,8 +93,15 @@ typedef struct {
 float nn_net_train_batch(nn_net *net, const float *x, const int *labels, int n,
                          const nn_loss_opts *loss, float *probs_out);
 
+/* Training steps compute the gradient of the loss with respect to the input
+ * only when asked (default off): without it, backward stops at the lowest
+ * layer with trainable parameters (the first layer after nn_net_set_frozen's
+ * count), whose input gradient it skips too. */
+void nn_net_want_input_grad(nn_net *net, int on);
+
 /* Gradient of the loss with respect to the input of the last training batch,
- * [n, C, H, W]; borrowed. Used by gradient checks. */
+ * [n, C, H, W]; borrowed. NULL unless nn_net_want_input_grad was on for that
+ * batch. Used by gradient checks. */
 const float *nn_net_input_grad(const nn_net *net);
 
 /* ---- tensors: parameters and persistent state ---------------------------- */

@@ -238,7 +238,7 @@ void bn_backward(const layer *l, float *din, const float *dout, const float *in,
     k[3 * c + 1] = batch_stats ? (float)(sdy / m) : 0.0f;
     k[3 * c + 2] = batch_stats ? (float)(sdyx / m) * invstd : 0.0f; /* per unit of x - mean */
   }
-  par_for(n, par_parts(n, flops), grad_apply_samples, &j);
+  if (din) par_for(n, par_parts(n, flops), grad_apply_samples, &j);
 }
 
 size_t bn_scratch_size(const layer *l, int max_batch) {

@@ -2,7 +2,8 @@
  * kind (private). Each kind is a pair of plain functions over NCHW float
  * buffers: forward(out, in, ...), backward(din, dout, in, ...). Backward adds
  * into parameter gradients (zeroed once per step by the net) and overwrites
- * the input gradient. Buffers belong to the net; layers hold views. */
+ * the input gradient (layers with parameters take din NULL when it is not
+ * wanted). Buffers belong to the net; layers hold views. */
 #ifndef NN_LAYER_H
 #define NN_LAYER_H
 
@@ -78,7 +79,8 @@ void dwconv_backward(const layer *l, float *din, const float *dout, const float 
  * it was cut (recomputed from the input and the statistics forward saved).
  * part: bn_scratch_size floats for per-sample sums; forward without
  * batch_stats does not use it (may be NULL). out NULL: only the statistics
- * (a dwconv applies the map as it loads the input, see dwconv_forward). */
+ * (a dwconv applies the map as it loads the input, see dwconv_forward); din
+ * NULL: only the parameter gradients. */
 size_t bn_scratch_size(const layer *l, int max_batch);
 void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats, float *part);
 void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,

@@ -162,8 +162,6 @@ static void make_dropout_mask(nn_net *net, layer *l, long count) {
     l->mask[i] = rng_uniform(&net->dropout_rng) < keep ? scale : 0.0f;
 }
 
-/* Runs layers 0..nl-2 (the softmax is applied by the caller). Training uses
- * the per-layer buffers; inference alternates ping/pong. Returns the logits. */
 /* In training, a bn + ReLU read only by a dwconv that takes bundles leaves
  * its map to the dwconv, which applies it to the bn's input as it loads it:
  * the bn's output is never written or read back, one pass over the
@@ -174,6 +172,8 @@ static int defers_to_dwconv(const nn_net *net, int i, int n) {
          net->L[i + 2].a.kind == L_DWCONV && dwconv_bundles(&net->L[i + 2], n);
 }
 
+/* Runs layers 0..nl-2 (the softmax is applied by the caller). Training uses
+ * the per-layer buffers; inference alternates ping/pong. Returns the logits. */
 static const float *run_forward(nn_net *net, const float *x, int n, int train) {
   const float *in = x, *pre_in = NULL; /* pre_in: a deferring bn's input */
   const layer *pre = NULL;
@@ -221,18 +221,22 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
   return in;
 }
 
-/* From dL/dlogits back to dL/dx; parameter gradients of frozen layers are
- * left at zero. */
+/* From dL/dlogits back to the lowest layer with trainable parameters (its
+ * input gradient skipped), or to dL/dx when it is wanted; parameter
+ * gradients of frozen layers are left at zero. */
 static void run_backward(nn_net *net, const float *x, int n) {
   const float *dout = net->dlogits;
-  for (int i = net->nl - 2; i >= 0; i--) {
+  int lowest = net->want_input_grad ? 0 : net->frozen;
+  for (int i = net->nl - 2; i >= lowest; i--) {
     layer *l = &net->L[i];
     if (l->relu_fused) continue; /* the bn before masks dout itself */
+    int want_din = i > lowest || net->want_input_grad;
+    if (!want_din && !l->w) break; /* no parameters: nothing left to learn */
     const float *in = i == 0 ? x : net->L[i - 1].act;
     /* a dwconv after a deferring bn (i - 2) reads the bn's input */
     const layer *pre = i >= 2 && net->L[i - 2].deferred ? &net->L[i - 2] : NULL;
     if (pre) in = i == 2 ? x : net->L[i - 3].act;
-    float *din = i == 0 ? net->input_grad : dout == net->gA ? net->gB : net->gA;
+    float *din = !want_din ? NULL : i == 0 ? net->input_grad : dout == net->gA ? net->gB : net->gA;
     int pg = i >= net->frozen;
     long count = layer_out_size(l) * n;
     switch (l->a.kind) {
@@ -250,7 +254,7 @@ static void run_backward(nn_net *net, const float *x, int n) {
     }
     dout = din;
   }
-  net->has_input_grad = 1;
+  net->has_input_grad = net->want_input_grad;
 }
 
 int nn_net_forward(nn_net *net, const float *x, int n, float *probs) {
@@ -291,6 +295,8 @@ float nn_net_train_batch(nn_net *net, const float *x, const int *labels, int n,
   run_backward(net, x, n);
   return l;
 }
+
+void nn_net_want_input_grad(nn_net *net, int on) { net->want_input_grad = on != 0; }
 
 const float *nn_net_input_grad(const nn_net *net) {
   return net->has_input_grad ? net->input_grad : NULL;

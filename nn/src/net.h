@@ -38,7 +38,8 @@ struct nn_net {
   float *train_arena;
   float *gA, *gB;         /* [max_batch * max_feat] alternating gradients */
   float *input_grad;      /* [max_batch, C, H, W] */
-  int has_input_grad;
+  int want_input_grad;    /* compute it (nn_net_want_input_grad) */
+  int has_input_grad;     /* the last batch computed it */
 
   nn_rng dropout_rng;
   int fixed_dropout;      /* test hook: reseed the dropout PRNG every forward */
