@@ -20,11 +20,11 @@
 #include <math.h>
 
 typedef struct {
-  layer *l;
+  const layer *l;
   float *out, *din;
   const float *in, *dout;
   float *part; /* [n][C][2] per-plane partial sums, then [C][3] backward factors */
-  int n, batch_stats, param_grads;
+  int n;
 } job;
 
 /* v = x * a + b, the pre-ReLU output: one expression for the vector body and
@@ -165,7 +165,7 @@ static void add_partials(double *s1, double *s2, const float *part, int n, int C
 }
 
 void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats, float *part) {
-  job j = {.l = l, .out = out, .in = in, .part = part, .n = n, .batch_stats = batch_stats};
+  job j = {.l = l, .out = out, .in = in, .part = part, .n = n};
   int C = l->a.c;
   long hw = plane(l), m = hw * n;
   double flops = 2.0 * layer_in_size(l) * n;
@@ -218,8 +218,7 @@ static void grad_apply_samples(void *ctx, int worker, int begin, int end) {
  * fixed statistics: dx = gamma invstd g. */
 void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                  int batch_stats, int param_grads, float *part) {
-  job j = {.l = (layer *)l, .din = din, .in = in, .dout = dout, .part = part, .n = n,
-           .batch_stats = batch_stats, .param_grads = param_grads};
+  job j = {.l = l, .din = din, .in = in, .dout = dout, .part = part, .n = n};
   int C = l->a.c;
   long m = plane(l) * n;
   double flops = 3.0 * layer_in_size(l) * n;
