@@ -379,9 +379,12 @@ static void test_copy_matching(void) {
  * dwconv in training (net.c): with frozen statistics a training forward
  * must give the inference forward's probabilities to the bit. */
 static void test_bn_deferred(void) {
+  /* layers 1, 4 and 7 are a bn + ReLU read by a dwconv or a 1x1 conv; 10
+   * feeds a 3x3 conv and 13 the gap, which take the bn's output as is */
   const char *arch = "input 8 8 3\nconv 12 1 1\nbn\nrelu\ndwconv 3 1\nbn\nrelu\nconv 9 1 1\n"
-                     "bn\nrelu\ndwconv 3 2\ngap\ndense classes\nsoftmax\n";
-  enum { N = 5 };
+                     "bn\nrelu\ndwconv 3 2\nbn\nrelu\nconv 6 3 1\nbn\nrelu\ngap\n"
+                     "dense classes\nsoftmax\n";
+  enum { N = 5 }; /* the 1x1 conv at 8x8 takes samples 4 at a time: 4 + 1 */
   nn_net *net = make(arch, 3, N, 21);
   float x[N * 3 * 64], p_train[N * 3], p_infer[N * 3];
   int labels[N] = {0, 1, 2, 0, 1};
@@ -391,9 +394,10 @@ static void test_bn_deferred(void) {
   nn_net_set_frozen(net, nn_net_num_layers(net));
   nn_net_set_training(net, 1);
   nn_net_forward(net, x, N, p_train);
-  CHECK(net->L[1].deferred && net->L[7].deferred && !net->L[4].deferred,
-        "bn layers 1 and 7 defer to their dwconv, 4 does not: %d %d %d", net->L[1].deferred,
-        net->L[7].deferred, net->L[4].deferred);
+  CHECK(net->L[1].deferred && net->L[4].deferred && net->L[7].deferred && !net->L[10].deferred &&
+            !net->L[13].deferred,
+        "bn layers 1, 4 and 7 defer, 10 and 13 do not: %d %d %d %d %d", net->L[1].deferred,
+        net->L[4].deferred, net->L[7].deferred, net->L[10].deferred, net->L[13].deferred);
   nn_net_set_training(net, 0);
   nn_net_forward(net, x, N, p_infer);
   CHECK(!net->L[1].deferred, "inference does not defer");

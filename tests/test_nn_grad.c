@@ -153,6 +153,9 @@ int main(void) {
   /* 2 samples of 11 channels: bundles of channels below DWCONV_BATCH_MIN */
   check_net("dwconv-c11", "input 8 7 3\nconv 11 1 1\ndwconv 3 1\ndwconv 3 2\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("dwconv-bn", "input 7 9 3\nconv 10 1 1\ndwconv 3 2\nbn\nrelu\ndwconv 3 1\ngap\ndense classes\nsoftmax\n", 9, 0, tol);
+  /* bn + ReLU maps applied by 1x1 convs as they gather (batch 9 at 6x6: a
+   * GEMM of 8 samples, then one alone) */
+  check_net("bn-1x1", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 5 1 1\nbn\nrelu\nconv 4 1 1\ngap\ndense classes\nsoftmax\n", 9, 0, tol);
   check_net("bn", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 0, tol);
   check_net("bn-frozen", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 3, tol);
   check_net("maxpool", "input 7 7 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 3\ndense classes\nsoftmax\n", 2, 0, tol);

@@ -60,27 +60,29 @@ VEC_CLONES static void sample_stats(float *part, const float *x, const float *pi
   }
 }
 
-/* y = x * scale + shift per plane (then max(., 0) when the ReLU is fused) */
-VEC_CLONES static void sample_affine(float *y, const float *x, const layer *l, int C, long hw) {
-  int relu = l->fuse_relu;
-  for (int c = 0; c < C; c++, x += hw, y += hw) {
-    float a = bn_scale(l, c), b = bn_shift(l, c, a);
-    vf8 va = v8_set(a), vb = v8_set(b);
-    long i = 0;
-    if (relu) {
-      for (; i + 8 <= hw; i += 8) {
-        vf8 v = AFFINE8(x + i, va, vb);
-        v8_at(y + i) = v8_where_pos(v, v);
-      }
-      for (; i < hw; i++) {
-        float v = AFFINE1(x[i], a, b);
-        y[i] = v > 0.0f ? v : 0.0f;
-      }
-    } else {
-      for (; i + 8 <= hw; i += 8) v8_at(y + i) = AFFINE8(x + i, va, vb);
-      for (; i < hw; i++) y[i] = AFFINE1(x[i], a, b);
+/* y = x * scale + shift for one plane of channel c (then max(., 0) when the
+ * ReLU is fused) */
+VEC_CLONES static void map_plane(float *y, const float *x, const layer *l, int c, long hw) {
+  float a = bn_scale(l, c), b = bn_shift(l, c, a);
+  vf8 va = v8_set(a), vb = v8_set(b);
+  long i = 0;
+  if (l->fuse_relu) {
+    for (; i + 8 <= hw; i += 8) {
+      vf8 v = AFFINE8(x + i, va, vb);
+      v8_at(y + i) = v8_where_pos(v, v);
     }
+    for (; i < hw; i++) {
+      float v = AFFINE1(x[i], a, b);
+      y[i] = v > 0.0f ? v : 0.0f;
+    }
+  } else {
+    for (; i + 8 <= hw; i += 8) v8_at(y + i) = AFFINE8(x + i, va, vb);
+    for (; i < hw; i++) y[i] = AFFINE1(x[i], a, b);
   }
+}
+
+void bn_map_plane(const layer *l, int c, float *y, const float *x, long hw) {
+  map_plane(y, x, l, c, hw);
 }
 
 /* The backward kernels take g = dy, masked where a fused ReLU cut the output
@@ -150,7 +152,8 @@ static void affine_samples(void *ctx, int worker, int begin, int end) {
   int C = j->l->a.c;
   long hw = plane(j->l), ssz = (long)C * hw;
   (void)worker;
-  for (int s = begin; s < end; s++) sample_affine(j->out + s * ssz, j->in + s * ssz, j->l, C, hw);
+  for (int s = begin; s < end; s++)
+    for (int c = 0; c < C; c++) map_plane(j->out + s * ssz + c * hw, j->in + s * ssz + c * hw, j->l, c, hw);
 }
 
 /* sums[c] = the partials of channel c added in sample order, in double */

@@ -145,6 +145,16 @@ static void gather(float *dst, const float *src, int rows, int HW, int nb) {
              sizeof(float) * HW);
 }
 
+/* gather of a bn's input through its map (bn_map_plane): the bn's output,
+ * which a training forward left unwritten (net.c) */
+static void gather_mapped(float *dst, const float *src, int rows, int HW, int nb,
+                          const layer *bn) {
+  for (int i = 0; i < nb; i++)
+    for (int r = 0; r < rows; r++)
+      bn_map_plane(bn, r, dst + (size_t)r * nb * HW + (size_t)i * HW,
+                   src + ((size_t)i * rows + r) * HW, HW);
+}
+
 static void scatter(float *dst, const float *src, int rows, int HW, int nb) {
   for (int i = 0; i < nb; i++)
     for (int r = 0; r < rows; r++)
@@ -181,7 +191,8 @@ static int chunk_samples(const layer *l, int n) {
  * (im2col of x or of dy, gathered x, or dcol), B gathered dy, the outputs of
  * several samples or their dx */
 static int rows_a(const layer *l) {
-  int KK = l->a.k * l->a.k, r = is_pointwise(l) ? (gemm_samples(l) > 1 ? l->a.c : 0) : l->a.c * KK;
+  /* a 1x1 conv of one sample reads x itself, unless a bn's map is applied */
+  int KK = l->a.k * l->a.k, r = l->a.c * KK;
   if (wflip_pays(l) && l->a.oc * KK > r) r = l->a.oc * KK;
   return r;
 }
@@ -213,15 +224,21 @@ typedef struct {
   const float *in, *dout;
   const layer_ws *ws;
   const float *wflip; /* [C, OC, K, K] flipped kernel for the stride-1 dx, or NULL */
+  const layer *pre;   /* NULL, or the bn whose map a 1x1 conv applies to `in` */
   int n, chunk, param_grads; /* chunk: samples per chunk */
 } job;
 
 /* The columns of samples [s0, s0 + nb) side by side in A (or x itself for a
- * single sample of a 1x1 conv). */
-static const float *columns(const layer *l, float *A, const float *in, int s0, int nb) {
+ * single sample of a 1x1 conv without a bn's map). */
+static const float *columns(const layer *l, const layer *pre, float *A, const float *in, int s0,
+                            int nb) {
   long isz = layer_in_size(l);
   int HW = l->a.oh * l->a.ow;
   const float *x = in + s0 * isz;
+  if (pre) {
+    gather_mapped(A, x, l->a.c, HW, nb, pre);
+    return A;
+  }
   if (is_pointwise(l)) {
     if (nb == 1) return x;
     gather(A, x, l->a.c, HW, nb);
@@ -272,19 +289,20 @@ static void fwd_group(const job *j, float *A, float *B, int s0, int nb) {
   const layer *l = j->l;
   int OC = l->a.oc, HW = l->a.oh * l->a.ow, CKK = l->a.c * l->a.k * l->a.k, ld = nb * HW;
   long osz = layer_out_size(l);
-  if (nb == 1) {
+  if (nb == 1 && !j->pre) {
     const float *x = j->in + s0 * layer_in_size(l);
     int R = is_pointwise(l) ? l->a.oh : tile_rows(l, CKK);
     for (int oy0 = 0; oy0 < l->a.oh; oy0 += R)
       fwd_rows(l, A, x, j->out + s0 * osz, oy0, oy0 + R < l->a.oh ? oy0 + R : l->a.oh);
     return;
   }
-  const float *cols = columns(l, A, j->in, s0, nb);
+  const float *cols = columns(l, j->pre, A, j->in, s0, nb);
+  float *y = nb > 1 ? B : j->out + s0 * osz; /* one sample: its output as is */
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, ld, CKK, 1.0f, l->w, CKK, cols, ld,
-              0.0f, B, ld);
+              0.0f, y, ld);
   for (int i = 0; i < nb; i++)
     for (int o = 0; o < OC; o++)
-      vec_affine(j->out + (s0 + i) * osz + (size_t)o * HW, B + (size_t)o * ld + (size_t)i * HW,
+      vec_affine(j->out + (s0 + i) * osz + (size_t)o * HW, y + (size_t)o * ld + (size_t)i * HW,
                  1.0f, l->b[o], HW, l->fuse_relu);
 }
 
@@ -304,9 +322,10 @@ static void fwd_row_block(void *ctx, int worker, int oy0, int oy1) {
   fwd_rows(j->l, j->ws->col[worker], j->in, j->out, oy0, oy1);
 }
 
-void conv_forward(const layer *l, float *out, const float *in, int n, int train,
+void conv_forward(const layer *l, float *out, const float *in, int n, int train, const layer *pre,
                   const layer_ws *ws) {
-  job j = {.l = l, .out = out, .in = in, .ws = ws, .n = n, .chunk = chunk_samples(l, n)};
+  job j = {.l = l, .out = out, .in = in, .ws = ws, .n = n, .chunk = chunk_samples(l, n),
+           .pre = pre};
   double flops = 2.0 * l->a.oc * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow;
   int threads = par_parts(1 << 20, flops * n);
   if (threads > ws->threads) threads = ws->threads;
@@ -350,7 +369,7 @@ static void bwd_group(const job *j, float *A, float *B, float *slot, int first, 
                   A, nc, first && oy0 == 0 ? 0.0f : 1.0f, slot, CKK);
     }
   } else if (j->param_grads) {
-    const float *cols = columns(l, A, j->in, s0, nb);
+    const float *cols = columns(l, j->pre, A, j->in, s0, nb);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, ld, 1.0f, dy, ld, cols, ld,
                 first ? 0.0f : 1.0f, slot, CKK);
   }
@@ -438,9 +457,9 @@ static void sum_slots(void *ctx, int worker, int begin, int end) {
 }
 
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                   int param_grads, const layer_ws *ws) {
+                   int param_grads, const layer *pre, const layer_ws *ws) {
   job j = {.l = l, .din = din, .in = in, .dout = dout, .ws = ws, .n = n,
-           .chunk = chunk_samples(l, n), .param_grads = param_grads};
+           .chunk = chunk_samples(l, n), .param_grads = param_grads, .pre = pre};
   if (din && wflip_pays(l)) {
     /* Wf[c][o][ky][kx] = W[o][c][K-1-ky][K-1-kx] */
     int C = l->a.c, OC = l->a.oc, K = l->a.k, KK = K * K;

@@ -53,11 +53,14 @@ size_t conv_slots_size(const layer *l, int max_batch); /* floats of gradient slo
 /* For tests: im2col tiles of about this many bytes (<= 0: the default), so
  * that small planes take the tiled path of large ones too. */
 void conv_set_tile_bytes(long bytes);
-/* train: split the same way whatever the thread count (see conv.c) */
-void conv_forward(const layer *l, float *out, const float *in, int n, int train,
+/* train: split the same way whatever the thread count (see conv.c).
+ * pre: NULL, or (1x1 stride-1 convs in training) a bn whose output is this
+ * layer's input: `in` is then the bn's input, and the bn's map is applied
+ * as it is gathered (bn_map_plane). */
+void conv_forward(const layer *l, float *out, const float *in, int n, int train, const layer *pre,
                   const layer_ws *ws);
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                   int param_grads, const layer_ws *ws);
+                   int param_grads, const layer *pre, const layer_ws *ws);
 
 /* dwconv.c: depthwise K x K, direct loops per plane; layers of
  * DWCONV_BUNDLE_MIN_C channels or more, and batches of DWCONV_BATCH_MIN or
@@ -85,6 +88,11 @@ size_t bn_scratch_size(const layer *l, int max_batch);
 void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats, float *part);
 void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                  int batch_stats, int param_grads, float *part);
+
+/* y = the map of channel c (below, then the fused ReLU) applied to one
+ * plane of the bn's input x, hw floats: for a layer that reads the bn's
+ * output, applying the map as it loads its input. */
+void bn_map_plane(const layer *l, int c, float *y, const float *x, long hw);
 
 /* The affine map of the last bn forward for channel c, y = x scale + shift:
  * one expression for every pass that applies it, so that they agree bit for

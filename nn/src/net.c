@@ -162,14 +162,17 @@ static void make_dropout_mask(nn_net *net, layer *l, long count) {
     l->mask[i] = rng_uniform(&net->dropout_rng) < keep ? scale : 0.0f;
 }
 
-/* In training, a bn + ReLU read only by a dwconv that takes bundles leaves
- * its map to the dwconv, which applies it to the bn's input as it loads it:
- * the bn's output is never written or read back, one pass over the
- * activations less each way (the values are the same to the bit). */
-static int defers_to_dwconv(const nn_net *net, int i, int n) {
+/* In training, a bn + ReLU read only by a dwconv that takes bundles or by a
+ * 1x1 conv leaves its map to that layer, which applies it to the bn's input
+ * as it loads it: the bn's output is never written or read back, one pass
+ * over the activations less each way (the values are the same to the
+ * bit). */
+static int defers_map(const nn_net *net, int i, int n) {
   const layer *l = &net->L[i];
-  return l->a.kind == L_BN && !l->skip && l->fuse_relu && i + 2 < net->nl &&
-         net->L[i + 2].a.kind == L_DWCONV && dwconv_bundles(&net->L[i + 2], n);
+  if (l->a.kind != L_BN || l->skip || !l->fuse_relu || i + 2 >= net->nl) return 0;
+  const layer *next = &net->L[i + 2];
+  if (next->a.kind == L_DWCONV) return dwconv_bundles(next, n);
+  return next->a.kind == L_CONV && next->a.k == 1 && next->a.s == 1;
 }
 
 /* Runs layers 0..nl-2 (the softmax is applied by the caller). Training uses
@@ -192,13 +195,16 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
     else
       out = in == net->ping ? net->pong : net->ping;
     switch (l->a.kind) {
-    case L_CONV: conv_forward(l, out, in, n, train, &net->ws); break;
+    case L_CONV:
+      conv_forward(l, out, pre ? pre_in : in, n, train, pre, &net->ws);
+      pre = NULL;
+      break;
     case L_DWCONV:
       dwconv_forward(l, out, pre ? pre_in : in, n, pre, &net->ws);
       pre = NULL;
       break;
     case L_BN:
-      l->deferred = train && defers_to_dwconv(net, i, n);
+      l->deferred = train && defers_map(net, i, n);
       if (l->deferred) pre = l, pre_in = in;
       if (!l->skip) bn_forward(l, l->deferred ? NULL : out, in, n, train && !frozen, net->ws.bn_part);
       break;
@@ -233,14 +239,14 @@ static void run_backward(nn_net *net, const float *x, int n) {
     int want_din = i > lowest || net->want_input_grad;
     if (!want_din && !l->w) break; /* no parameters: nothing left to learn */
     const float *in = i == 0 ? x : net->L[i - 1].act;
-    /* a dwconv after a deferring bn (i - 2) reads the bn's input */
+    /* a layer after a deferring bn (i - 2) reads the bn's input */
     const layer *pre = i >= 2 && net->L[i - 2].deferred ? &net->L[i - 2] : NULL;
     if (pre) in = i == 2 ? x : net->L[i - 3].act;
     float *din = !want_din ? NULL : i == 0 ? net->input_grad : dout == net->gA ? net->gB : net->gA;
     int pg = i >= net->frozen;
     long count = layer_out_size(l) * n;
     switch (l->a.kind) {
-    case L_CONV: conv_backward(l, din, dout, in, n, pg, &net->ws); break;
+    case L_CONV: conv_backward(l, din, dout, in, n, pg, pre, &net->ws); break;
     case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg, pre, &net->ws); break;
     case L_BN:
       bn_backward(l, din, dout, in, n, i >= net->frozen, pg, net->ws.bn_part);
