@@ -156,6 +156,10 @@ int main(void) {
   /* bn + ReLU maps applied by 1x1 convs as they gather (batch 9 at 6x6: a
    * GEMM of 8 samples, then one alone) */
   check_net("bn-1x1", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 5 1 1\nbn\nrelu\nconv 4 1 1\ngap\ndense classes\nsoftmax\n", 9, 0, tol);
+  /* the second conv's dx by the flipped kernel (8 input channels), at
+   * batch 9: the bn after it left its input gradient to it both for a GEMM
+   * of 8 samples and for one alone */
+  check_net("bn-wflip", "input 6 6 3\nconv 8 3 1\nbn\nrelu\nconv 6 3 1\nbn\nrelu\ngap\ndense classes\nsoftmax\n", 9, 0, tol);
   check_net("bn", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 0, tol);
   check_net("bn-frozen", "input 6 6 3\nconv 6 3 1\nbn\nrelu\nconv 6 3 1\nbn\ngap\ndense classes\nsoftmax\n", 4, 3, tol);
   check_net("maxpool", "input 7 7 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 3\ndense classes\nsoftmax\n", 2, 0, tol);

@@ -12,7 +12,13 @@
  * to 144-byte planes at 6x6) left the time in cache misses, about 3x what
  * the same bytes take streamed. The per-channel sums are gathered as one
  * partial per (sample, channel) and added in sample order, so the results
- * do not depend on the thread count. */
+ * do not depend on the thread count.
+ *
+ * In training, the net leaves the two passes that only map one tensor into
+ * another to the neighbours (net.c): the layer after applies the forward
+ * map as it loads its input (bn_map_plane) and the layer before computes
+ * the input gradient as it loads its output gradient (bn_grad_plane), so
+ * neither tensor is written to memory and read back. */
 #include "layer.h"
 #include "threads.h"
 #include "vec.h"
@@ -114,26 +120,29 @@ VEC_CLONES static void sample_grad_sums(float *part, const float *x, const float
   }
 }
 
-/* One sample: dx = gi (g - k0 - (x - mean) k1), k = (gi, k0, k1) per channel */
-VEC_CLONES static void sample_grad_apply(float *dx, const float *x, const float *dy,
-                                         const layer *l, const float *k, int C, long hw) {
+/* One plane of channel c: dx = gi (g - k0 - (x - mean) k1), k = (gi, k0, k1)
+ * of the channel */
+VEC_CLONES static void grad_plane(float *dx, const float *x, const float *dy, const layer *l,
+                                  int c, const float *k, long hw) {
+  float mean = l->bmean[c], a = bn_scale(l, c), b = bn_shift(l, c, a);
+  float gi = k[0], k0 = k[1], k1 = k[2];
+  vf8 vmean = v8_set(mean), va = v8_set(a), vb = v8_set(b);
+  vf8 vg = v8_set(gi), v0 = v8_set(k0), v1 = v8_set(k1);
   int relu = l->fuse_relu;
-  for (int c = 0; c < C; c++, x += hw, dy += hw, dx += hw, k += 3) {
-    float mean = l->bmean[c], a = bn_scale(l, c), b = bn_shift(l, c, a);
-    float gi = k[0], k0 = k[1], k1 = k[2];
-    vf8 vmean = v8_set(mean), va = v8_set(a), vb = v8_set(b);
-    vf8 vg = v8_set(gi), v0 = v8_set(k0), v1 = v8_set(k1);
-    long i = 0;
-    for (; i + 8 <= hw; i += 8) {
-      vf8 g = v8_load(dy + i);
-      if (relu) g = v8_where_pos(g, AFFINE8(x + i, va, vb));
-      v8_at(dx + i) = vg * (g - v0 - (v8_load(x + i) - vmean) * v1);
-    }
-    for (; i < hw; i++) {
-      float g = relu && !(AFFINE1(x[i], a, b) > 0.0f) ? 0.0f : dy[i];
-      dx[i] = gi * (g - k0 - (x[i] - mean) * k1);
-    }
+  long i = 0;
+  for (; i + 8 <= hw; i += 8) {
+    vf8 g = v8_load(dy + i);
+    if (relu) g = v8_where_pos(g, AFFINE8(x + i, va, vb));
+    v8_at(dx + i) = vg * (g - v0 - (v8_load(x + i) - vmean) * v1);
   }
+  for (; i < hw; i++) {
+    float g = relu && !(AFFINE1(x[i], a, b) > 0.0f) ? 0.0f : dy[i];
+    dx[i] = gi * (g - k0 - (x[i] - mean) * k1);
+  }
+}
+
+void bn_grad_plane(const bn_grad *g, int c, float *dx, const float *dy, const float *x, long hw) {
+  grad_plane(dx, x, dy, g->bn, c, g->k + 3 * c, hw);
 }
 
 static long plane(const layer *l) { return (long)l->a.h * l->a.w; }
@@ -212,7 +221,10 @@ static void grad_apply_samples(void *ctx, int worker, int begin, int end) {
   const float *k = j->part + (size_t)j->n * 2 * C;
   (void)worker;
   for (int s = begin; s < end; s++)
-    sample_grad_apply(j->din + s * ssz, j->in + s * ssz, j->dout + s * ssz, j->l, k, C, hw);
+    for (int c = 0; c < C; c++) {
+      long at = s * ssz + c * hw;
+      grad_plane(j->din + at, j->in + at, j->dout + at, j->l, c, k + 3 * c, hw);
+    }
 }
 
 /* With xhat = (x - mean) invstd, g = dy (masked where a fused ReLU cut the
@@ -241,6 +253,10 @@ void bn_backward(const layer *l, float *din, const float *dout, const float *in,
     k[3 * c + 2] = batch_stats ? (float)(sdyx / m) * invstd : 0.0f; /* per unit of x - mean */
   }
   if (din) par_for(n, par_parts(n, flops), grad_apply_samples, &j);
+}
+
+bn_grad bn_grad_left(const layer *l, const float *in, int n, const float *part) {
+  return (bn_grad){l, in, part + (size_t)n * 2 * l->a.c};
 }
 
 size_t bn_scratch_size(const layer *l, int max_batch) {

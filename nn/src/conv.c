@@ -35,10 +35,13 @@ static void valid_range(int W, int OW, int S, int pad, int kx, int *lo, int *hi)
  * side). */
 typedef struct {
   int C, H, W, K, S, pad, OH, OW;
+  long cs; /* floats from one channel's plane of x to the next's (H*W, or
+              more when samples sit side by side) */
 } geom;
 
 static geom fwd_geom(const layer *l) {
-  return (geom){l->a.c, l->a.h, l->a.w, l->a.k, l->a.s, l->pad, l->a.oh, l->a.ow};
+  return (geom){l->a.c, l->a.h, l->a.w, l->a.k, l->a.s, l->pad, l->a.oh, l->a.ow,
+                (long)l->a.h * l->a.w};
 }
 
 /* Stride 1 with OW == W (odd K, pad K/2): the rows of tap (c, ky, kx) that
@@ -50,7 +53,7 @@ static void im2col_s1(float *col, size_t ld, const float *x, geom g, int oy0, in
   int H = g.H, W = g.W, K = g.K, pad = g.pad;
   long plane = (long)H * W;
   for (int c = 0; c < g.C; c++) {
-    const float *xc = x + (size_t)c * plane;
+    const float *xc = x + (size_t)c * g.cs;
     for (int ky = 0; ky < K; ky++) {
       /* output rows whose input row oy - pad + ky is inside [0, H) */
       int ya = pad - ky > oy0 ? pad - ky : oy0, yb = H + pad - ky < oy1 ? H + pad - ky : oy1;
@@ -95,7 +98,7 @@ static void im2col_g(float *col, size_t ld, const float *x, geom g, int oy0, int
             memset(r, 0, sizeof(float) * OW);
             continue;
           }
-          const float *xr = x + ((size_t)c * H + iy) * W - pad + kx;
+          const float *xr = x + (size_t)c * g.cs + (size_t)iy * W - pad + kx;
           for (int ox = 0; ox < lo; ox++) r[ox] = 0.0f;
           if (S == 1 && hi - lo >= 16) {
             memcpy(r + lo, xr + lo, sizeof(float) * (hi - lo));
@@ -155,6 +158,17 @@ static void gather_mapped(float *dst, const float *src, int rows, int HW, int nb
                    src + ((size_t)i * rows + r) * HW, HW);
 }
 
+/* gather of dy for a bn's input gradient left to this layer (bn_grad_plane);
+ * x: the bn's input, this layer's output */
+static void gather_bn_grad(float *dst, const float *dy, const float *x, int rows, int HW, int nb,
+                           const bn_grad *post) {
+  for (int i = 0; i < nb; i++)
+    for (int r = 0; r < rows; r++) {
+      size_t at = ((size_t)i * rows + r) * HW;
+      bn_grad_plane(post, r, dst + (size_t)r * nb * HW + (size_t)i * HW, dy + at, x + at, HW);
+    }
+}
+
 static void scatter(float *dst, const float *src, int rows, int HW, int nb) {
   for (int i = 0; i < nb; i++)
     for (int r = 0; r < rows; r++)
@@ -198,7 +212,8 @@ static int rows_a(const layer *l) {
 }
 
 static int rows_b(const layer *l) {
-  return gemm_samples(l) > 1 ? (l->a.oc > l->a.c ? l->a.oc : l->a.c) : 0;
+  /* one sample: room for dy when a bn's input gradient is left to us */
+  return gemm_samples(l) > 1 ? (l->a.oc > l->a.c ? l->a.oc : l->a.c) : l->a.oc;
 }
 
 size_t conv_col_size(const layer *l) {
@@ -225,6 +240,7 @@ typedef struct {
   const layer_ws *ws;
   const float *wflip; /* [C, OC, K, K] flipped kernel for the stride-1 dx, or NULL */
   const layer *pre;   /* NULL, or the bn whose map a 1x1 conv applies to `in` */
+  const bn_grad *post; /* NULL, or the bn after whose input gradient we compute */
   int n, chunk, param_grads; /* chunk: samples per chunk */
 } job;
 
@@ -354,7 +370,10 @@ static void bwd_group(const job *j, float *A, float *B, float *slot, int first, 
   int ld = nb * HW;
   long isz = layer_in_size(l), osz = layer_out_size(l);
   const float *dy = j->dout + s0 * osz;
-  if (nb > 1) {
+  if (j->post) {
+    gather_bn_grad(B, dy, j->post->x + s0 * osz, OC, HW, nb, j->post);
+    dy = B;
+  } else if (nb > 1) {
     gather(B, dy, OC, HW, nb);
     dy = B;
   }
@@ -382,7 +401,7 @@ static void bwd_group(const job *j, float *A, float *B, float *slot, int first, 
   if (j->wflip) {
     /* stride 1: dx = dy correlated with the flipped, transposed kernel,
      * dx[C, HW] = Wf[C, OC*K*K] x im2col(dy); dy (in B) is no longer needed */
-    geom g = {OC, l->a.oh, l->a.ow, l->a.k, 1, l->pad, l->a.h, l->a.w};
+    geom g = {OC, l->a.oh, l->a.ow, l->a.k, 1, l->pad, l->a.h, l->a.w, ld};
     if (nb == 1) {
       /* in tiles of rows of dx, as the forward pass (same plane size) */
       int R = tile_rows(l, OC * KK), W = l->a.w;
@@ -394,8 +413,7 @@ static void bwd_group(const job *j, float *A, float *B, float *slot, int first, 
       }
       return;
     }
-    for (int i = 0; i < nb; i++)
-      im2col_g(A + (size_t)i * HW, (size_t)ld, j->dout + (s0 + i) * osz, g, 0, l->a.h);
+    for (int i = 0; i < nb; i++) im2col_g(A + (size_t)i * HW, (size_t)ld, dy + i * HW, g, 0, l->a.h);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, ld, OC * KK, 1.0f, j->wflip,
                 OC * KK, A, ld, 0.0f, nb > 1 ? B : dx, ld);
     if (nb > 1) scatter(dx, B, C, HW, nb);
@@ -457,9 +475,9 @@ static void sum_slots(void *ctx, int worker, int begin, int end) {
 }
 
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                   int param_grads, const layer *pre, const layer_ws *ws) {
+                   int param_grads, const layer *pre, const bn_grad *post, const layer_ws *ws) {
   job j = {.l = l, .din = din, .in = in, .dout = dout, .ws = ws, .n = n,
-           .chunk = chunk_samples(l, n), .param_grads = param_grads, .pre = pre};
+           .chunk = chunk_samples(l, n), .param_grads = param_grads, .pre = pre, .post = post};
   if (din && wflip_pays(l)) {
     /* Wf[c][o][ky][kx] = W[o][c][K-1-ky][K-1-kx] */
     int C = l->a.c, OC = l->a.oc, K = l->a.k, KK = K * K;

@@ -276,9 +276,10 @@ static void bwd_channels(void *ctx, int part, int begin, int end) {
 }
 
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                     int param_grads, const layer *pre, const layer_ws *ws) {
+                     int param_grads, const layer *pre, const bn_grad *post,
+                     const layer_ws *ws) {
   dwconv_job j = {.l = l, .din = din, .in = in, .dout = dout, .n = n, .param_grads = param_grads,
-           .pre = pre, .ws = ws};
+           .pre = pre, .post = post, .ws = ws};
   double flops = 4.0 * l->a.c * l->a.k * l->a.k * l->a.oh * l->a.ow * n;
   int batch = dwconv_bundles(l, n), items = batch ? dwconv_batch_groups(l) : l->a.c;
   int parts = par_parts(items, flops);

@@ -10,6 +10,8 @@ typedef struct {
   float *out, *din;        /* forward: y; backward: dx (NULL: not wanted) */
   const float *in, *dout;  /* x; backward: dy */
   const layer *pre;        /* NULL or the bn (+ ReLU) applied to x as it is loaded */
+  const bn_grad *post;     /* backward: NULL, or the bn after whose input gradient
+                              is computed from dy as it is loaded (batch path) */
   const layer_ws *ws;
   int n, param_grads;
 } dwconv_job;

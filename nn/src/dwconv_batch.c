@@ -188,8 +188,8 @@ static long padded_pixels(const layer *l) {
 }
 
 size_t dwconv_batch_scratch_size(const layer *l) {
-  /* x and dx bundles (padded), y / dy bundle */
-  return (size_t)LANES * (2 * padded_pixels(l) + (long)l->a.oh * l->a.ow);
+  /* x and dx bundles (padded), y / dy bundle, dy planes from a bn's gradient */
+  return (size_t)LANES * (2 * padded_pixels(l) + 2 * (long)l->a.oh * l->a.ow);
 }
 
 static int groups_of(int C) { return (C + LANES - 1) / LANES; }
@@ -253,6 +253,7 @@ void dwconv_batch_backward_groups(void *ctx, int part, int begin, int end) {
   int KK = K * K;
   long ihw = (long)H * W, ohw = (long)OH * OW, Wp = W + 2 * l->pad, P = padded_pixels(l);
   float *xb = j->ws->col[part], *dxb = xb + LANES * P, *dyb = dxb + LANES * P;
+  float *dyp = dyb + LANES * ohw; /* a bundle's dy planes, from the bn after (post) */
   for (int g = begin; g < end; g++) {
     lane_params p;
     load_group(&p, l, j->pre, g);
@@ -261,7 +262,14 @@ void dwconv_batch_backward_groups(void *ctx, int part, int begin, int end) {
     for (int s = 0; s < j->n; s++) {
       long first = (long)s * C + p.c0;
       bundle_load(xb, j->in + first * ihw, ihw, p.m, H, W, l->pad, p.pre_sc, p.pre_sh);
-      bundle_load(dyb, j->dout + first * ohw, ohw, p.m, OH, OW, 0, NULL, NULL);
+      const float *dy = j->dout + first * ohw;
+      if (j->post) {
+        for (int i = 0; i < p.m; i++)
+          bn_grad_plane(j->post, p.c0 + i, dyp + i * ohw, dy + i * ohw,
+                        j->post->x + (first + i) * ohw, ohw);
+        dy = dyp;
+      }
+      bundle_load(dyb, dy, ohw, p.m, OH, OW, 0, NULL, NULL);
       float *dx = j->din ? dxb : NULL;
       if (dx) memset(dx, 0, sizeof(float) * LANES * P);
       if (K == 3) adjoint_k3(acc, dsum, dx, dyb, xb, p.w, S, OH, OW, Wp);

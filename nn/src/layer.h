@@ -28,7 +28,7 @@ typedef struct {
   int fuse_relu;          /* bn always, conv/dwconv after folding: apply the next ReLU */
   int relu_fused;         /* relu: applied by the layer before (forward and backward) */
   int skip;               /* identity at inference (a folded bn, a relu fused into a conv) */
-  int deferred;           /* bn, training: the last forward left its map to the dwconv after */
+  int deferred;           /* bn, training: the last forward left its map to the layer after */
 } layer;
 
 /* Scratch shared by the layers of one net, one slice per thread. */
@@ -43,6 +43,16 @@ typedef struct {
   float *bn_part;  /* training: bn's per-sample sums, borrowed the same way */
 } layer_ws;
 
+/* A bn's input gradient left to the layer before it, which computes it as
+ * it reads its output gradient (bn_grad_plane) instead of reading one the
+ * bn wrote: bn_backward(din NULL) then bn_grad_left, before the bn's
+ * scratch is used again. */
+typedef struct {
+  const layer *bn;
+  const float *x; /* the bn's input: the layer before's output [N, C, H, W] */
+  const float *k; /* per channel, the factors bn_backward computed */
+} bn_grad;
+
 static inline long layer_in_size(const layer *l) { return (long)l->a.c * l->a.h * l->a.w; }
 static inline long layer_out_size(const layer *l) { return (long)l->a.oc * l->a.oh * l->a.ow; }
 
@@ -56,18 +66,20 @@ void conv_set_tile_bytes(long bytes);
 /* train: split the same way whatever the thread count (see conv.c).
  * pre: NULL, or (1x1 stride-1 convs in training) a bn whose output is this
  * layer's input: `in` is then the bn's input, and the bn's map is applied
- * as it is gathered (bn_map_plane). */
+ * as it is gathered (bn_map_plane). post: NULL, or a bn after this layer
+ * that left its input gradient to us: dout is then the bn's dy. */
 void conv_forward(const layer *l, float *out, const float *in, int n, int train, const layer *pre,
                   const layer_ws *ws);
 void conv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                   int param_grads, const layer *pre, const layer_ws *ws);
+                   int param_grads, const layer *pre, const bn_grad *post, const layer_ws *ws);
 
 /* dwconv.c: depthwise K x K, direct loops per plane; layers of
  * DWCONV_BUNDLE_MIN_C channels or more, and batches of DWCONV_BATCH_MIN or
  * more, go to dwconv_batch.c (8 channels in SIMD lanes).
  * pre: NULL, or a bn with a fused ReLU whose output is this layer's input:
  * `in` is then the bn's input, and the bn's affine map and ReLU are applied
- * as it is loaded (only where dwconv_bundles says so). */
+ * as it is loaded (only where dwconv_bundles says so). post: as for
+ * conv_backward, also only where dwconv_bundles says so. */
 #define DWCONV_BATCH_MIN 8
 #define DWCONV_BUNDLE_MIN_C 8
 size_t dwconv_scratch_size(const layer *l); /* floats of scratch per thread, both paths */
@@ -75,19 +87,27 @@ int dwconv_bundles(const layer *l, int n);  /* 1: a batch of n takes dwconv_batc
 void dwconv_forward(const layer *l, float *out, const float *in, int n, const layer *pre,
                     const layer_ws *ws);
 void dwconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
-                     int param_grads, const layer *pre, const layer_ws *ws);
+                     int param_grads, const layer *pre, const bn_grad *post,
+                     const layer_ws *ws);
 
 /* bn.c: batch norm over channels; `batch_stats` selects training behaviour.
  * With l->fuse_relu the output is max(bn, 0), and backward masks dout where
  * it was cut (recomputed from the input and the statistics forward saved).
  * part: bn_scratch_size floats for per-sample sums; forward without
  * batch_stats does not use it (may be NULL). out NULL: only the statistics
- * (a dwconv applies the map as it loads the input, see dwconv_forward); din
- * NULL: only the parameter gradients. */
+ * (the layer after applies the map as it loads its input, bn_map_plane);
+ * din NULL: only the parameter gradients and the factors of the input
+ * gradient (the layer before computes it, bn_grad_left). */
 size_t bn_scratch_size(const layer *l, int max_batch);
 void bn_forward(layer *l, float *out, const float *in, int n, int batch_stats, float *part);
 void bn_backward(const layer *l, float *din, const float *dout, const float *in, int n,
                  int batch_stats, int param_grads, float *part);
+
+/* after bn_backward(din NULL) of a batch of n: the gradient it left */
+bn_grad bn_grad_left(const layer *l, const float *in, int n, const float *part);
+/* dx = the bn's input gradient for one plane of channel c, from dy (the
+ * gradient of its output, before the fused ReLU's mask) and x, hw floats */
+void bn_grad_plane(const bn_grad *g, int c, float *dx, const float *dy, const float *x, long hw);
 
 /* y = the map of channel c (below, then the fused ReLU) applied to one
  * plane of the bn's input x, hw floats: for a layer that reads the bn's

@@ -175,6 +175,15 @@ static int defers_map(const nn_net *net, int i, int n) {
   return next->a.kind == L_CONV && next->a.k == 1 && next->a.s == 1;
 }
 
+/* In training, a bn's input gradient is left to the conv, or the dwconv
+ * that takes bundles, before it: that layer computes it from the bn's dy as
+ * it reads its output gradient, so it is never written or read back. */
+static int leaves_grad(const nn_net *net, int i, int n) {
+  const layer *before = i > 0 ? &net->L[i - 1] : NULL;
+  if (!before || net->L[i].skip) return 0;
+  return before->a.kind == L_CONV || (before->a.kind == L_DWCONV && dwconv_bundles(before, n));
+}
+
 /* Runs layers 0..nl-2 (the softmax is applied by the caller). Training uses
  * the per-layer buffers; inference alternates ping/pong. Returns the logits. */
 static const float *run_forward(nn_net *net, const float *x, int n, int train) {
@@ -233,6 +242,8 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
 static void run_backward(nn_net *net, const float *x, int n) {
   const float *dout = net->dlogits;
   int lowest = net->want_input_grad ? 0 : net->frozen;
+  bn_grad left;               /* a bn's input gradient left to the layer before */
+  const bn_grad *post = NULL; /* &left for that layer */
   for (int i = net->nl - 2; i >= lowest; i--) {
     layer *l = &net->L[i];
     if (l->relu_fused) continue; /* the bn before masks dout itself */
@@ -244,12 +255,21 @@ static void run_backward(nn_net *net, const float *x, int n) {
     if (pre) in = i == 2 ? x : net->L[i - 3].act;
     float *din = !want_din ? NULL : i == 0 ? net->input_grad : dout == net->gA ? net->gB : net->gA;
     int pg = i >= net->frozen;
+    const bn_grad *left_here = post;
+    post = NULL;
     long count = layer_out_size(l) * n;
     switch (l->a.kind) {
-    case L_CONV: conv_backward(l, din, dout, in, n, pg, pre, &net->ws); break;
-    case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg, pre, &net->ws); break;
+    case L_CONV: conv_backward(l, din, dout, in, n, pg, pre, left_here, &net->ws); break;
+    case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg, pre, left_here, &net->ws); break;
     case L_BN:
-      bn_backward(l, din, dout, in, n, i >= net->frozen, pg, net->ws.bn_part);
+      if (din && leaves_grad(net, i, n)) {
+        bn_backward(l, NULL, dout, in, n, i >= net->frozen, pg, net->ws.bn_part);
+        left = bn_grad_left(l, in, n, net->ws.bn_part);
+        post = &left;
+        din = (float *)dout; /* the layer before reads the bn's dy */
+      } else {
+        bn_backward(l, din, dout, in, n, i >= net->frozen, pg, net->ws.bn_part);
+      }
       break;
     case L_RELU: relu_backward(din, dout, l->act, count); break;
     case L_MAXPOOL: maxpool_backward(l, din, dout, n); break;
