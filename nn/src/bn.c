@@ -162,7 +162,10 @@ static void affine_samples(void *ctx, int worker, int begin, int end) {
   long hw = plane(j->l), ssz = (long)C * hw;
   (void)worker;
   for (int s = begin; s < end; s++)
-    for (int c = 0; c < C; c++) map_plane(j->out + s * ssz + c * hw, j->in + s * ssz + c * hw, j->l, c, hw);
+    for (int c = 0; c < C; c++) {
+      long at = s * ssz + c * hw;
+      map_plane(j->out + at, j->in + at, j->l, c, hw);
+    }
 }
 
 /* sums[c] = the partials of channel c added in sample order, in double */

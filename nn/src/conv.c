@@ -1,14 +1,20 @@
 /* conv: K x K convolution, zero padding K/2, with bias, as im2col + SGEMM.
  * y[OC, nb*OH*OW] = W[OC, C*K*K] x col[C*K*K, nb*OH*OW] + b for nb samples
  * side by side, col = im2col(x) (a 1x1 stride-1 conv of one sample uses x
- * itself). nb grows as planes shrink so that every GEMM is wide; a sample
- * alone (planes of 16x16 and up) has its columns built in tiles of output
- * rows that stay in L2 (tile_rows). A batch is cut into fixed chunks of
- * samples that nn's threads take dynamically; each chunk writes its weight
- * gradient into its own slot and the slots are summed in chunk order, so
- * results do not depend on the thread count. At
- * inference, a batch too small to give every thread a chunk (one face, or
- * a few) has each sample split by output rows instead. */
+ * itself unless it applies a bn's map). nb grows as planes shrink so that
+ * every GEMM is wide; a sample alone (planes of 16x16 and up) has its
+ * columns built in tiles of output rows that stay in L2 (tile_rows). A
+ * batch is cut into fixed chunks of samples that nn's threads take
+ * dynamically; each chunk writes its weight gradient into its own slot and
+ * the slots are summed in chunk order, so results do not depend on the
+ * thread count. At inference, a batch too small to give every thread a
+ * chunk (one face, or a few) has each sample split by output rows
+ * instead.
+ *
+ * In training, batch norms leave work to their neighbours (net.c): a 1x1
+ * conv after a bn applies the bn's map as it gathers its input (pre), and a
+ * conv before a bn computes the bn's input gradient as it gathers its
+ * output gradient (post), so neither tensor is written and read back. */
 #include "layer.h"
 #include "threads.h"
 #include "vec.h"
@@ -215,6 +221,8 @@ static int rows_b(const layer *l) {
   /* one sample: room for dy when a bn's input gradient is left to us */
   return gemm_samples(l) > 1 ? (l->a.oc > l->a.c ? l->a.oc : l->a.c) : l->a.oc;
 }
+
+int conv_takes_map(const layer *l) { return is_pointwise(l); }
 
 size_t conv_col_size(const layer *l) {
   size_t cols = (size_t)gemm_samples(l) * l->a.oh * l->a.ow;

@@ -63,8 +63,10 @@ size_t conv_slots_size(const layer *l, int max_batch); /* floats of gradient slo
 /* For tests: im2col tiles of about this many bytes (<= 0: the default), so
  * that small planes take the tiled path of large ones too. */
 void conv_set_tile_bytes(long bytes);
+/* 1: a bn before may leave its map to this conv (pre, below) */
+int conv_takes_map(const layer *l);
 /* train: split the same way whatever the thread count (see conv.c).
- * pre: NULL, or (1x1 stride-1 convs in training) a bn whose output is this
+ * pre: NULL, or (where conv_takes_map, in training) a bn whose output is this
  * layer's input: `in` is then the bn's input, and the bn's map is applied
  * as it is gathered (bn_map_plane). post: NULL, or a bn after this layer
  * that left its input gradient to us: dout is then the bn's dy. */

@@ -172,7 +172,7 @@ static int defers_map(const nn_net *net, int i, int n) {
   if (l->a.kind != L_BN || l->skip || !l->fuse_relu || i + 2 >= net->nl) return 0;
   const layer *next = &net->L[i + 2];
   if (next->a.kind == L_DWCONV) return dwconv_bundles(next, n);
-  return next->a.kind == L_CONV && next->a.k == 1 && next->a.s == 1;
+  return next->a.kind == L_CONV && conv_takes_map(next);
 }
 
 /* In training, a bn's input gradient is left to the conv, or the dwconv
