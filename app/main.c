@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "commands.h"
+#include "common/cli.h"
+#include "commands/commands.h"
 
 static const char usage[] =
     "emocam recognises facial expressions in real time with a convolutional network\n"

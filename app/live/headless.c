@@ -1,0 +1,100 @@
+/* headless: batch replay of the live pipeline (capture -> crops -> CNN ->
+ * smoothing) writing per-frame CSV rows and a summary. The same per-frame
+ * recipe as the window (frame.h), run one stage after another on the calling
+ * thread so that every frame is processed exactly once, in order.
+ */
+#include "live/headless.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/cli.h"
+#include "common/clock.h"
+#include "live/frame.h"
+
+int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
+  char err[CAPTURE_ERR_LEN];
+  int code = EXIT_OK, interrupted = 0;
+  face_stage fs;
+  live_log *lg = NULL;
+  float *input = NULL, *probs = NULL;
+  if (live_log_open(&lg, cl, o->csv_path, o->labels_path, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    return EXIT_RUNTIME;
+  }
+  int max_faces = o->detector ? o->max_faces : 1;
+  if (faces_stage_init(&fs, o->detector, max_faces, cl->num_classes, o->smooth_s,
+                       o->crop_scale) != 0) {
+    cli_error("bad --max-faces or --smooth");
+    code = EXIT_USAGE;
+    goto done;
+  }
+  size_t sample = (size_t)cl->c * cl->h * cl->w;
+  input = malloc(sizeof(float) * sample * FACES_MAX);
+  probs = malloc(sizeof(float) * (size_t)cl->num_classes * FACES_MAX);
+  if (!input || !probs) {
+    cli_error("out of memory");
+    code = EXIT_RUNTIME;
+    goto done;
+  }
+  capture_stats st;
+  capture_get_stats(src, &st);
+  /* Frame interval for the EMA when time stamps do not advance. */
+  const double nominal_dt = st.fps > 0 ? 1.0 / st.fps : 1.0 / 30;
+
+  double start = clock_now_s(), prev_pts = 0;
+  int64_t n = 0;
+  while (o->max_frames <= 0 || n < o->max_frames) {
+    if (o->stop && *o->stop) {
+      interrupted = 1;
+      break;
+    }
+    capture_frame f;
+    int rc = capture_next(src, &f, 100);
+    if (rc == CAPTURE_TIMEOUT) continue;
+    if (rc == CAPTURE_EOF) break;
+    if (rc == CAPTURE_DISCONNECTED) {
+      cli_error("camera disconnected after %lld frames", (long long)n);
+      code = EXIT_RUNTIME;
+      break;
+    }
+    if (rc != CAPTURE_OK) {
+      cli_error("%s (after %lld frames)", capture_error(src), (long long)n);
+      code = EXIT_RUNTIME;
+      break;
+    }
+    capture_image img = {f.rgb, f.width, f.height, f.width * 3, 3};
+    double pts = f.pts_s, crop_ms;
+    int64_t seq = f.seq;
+    crop_tag tags[FACES_MAX];
+    int nc = frame_crop(&fs, cl, &img, pts, input, tags, &crop_ms);
+    capture_release(src, &f);
+    if (nc < 0) {
+      cli_error("out of memory in the face detector (frame %lld)", (long long)seq);
+      code = EXIT_RUNTIME;
+      break;
+    }
+    if (classifier_run(cl, input, nc, probs) != 0) {
+      cli_error("%s: inference failed on frame %lld", cl->name, (long long)seq);
+      code = EXIT_RUNTIME;
+      break;
+    }
+    frame_results(&fs, cl, lg, seq, pts, frame_dt(n == 0, pts, prev_pts, nominal_dt), nc, tags,
+                  probs);
+    prev_pts = pts;
+    n++;
+  }
+  const char *warning = capture_error(src);
+  if (code == EXIT_OK && warning && *warning) cli_warn("%s", warning);
+  live_log_summary(lg, clock_now_s() - start, interrupted);
+  if (o->camera) {
+    capture_get_stats(src, &st);
+    fprintf(stderr, "camera: %dx%d %s at %.1f fps, %lld frames dropped\n", st.width, st.height,
+            st.pixel_format, st.fps, (long long)st.dropped);
+  }
+done:
+  if (live_log_close(lg) != 0) code = EXIT_RUNTIME;
+  free(input);
+  free(probs);
+  return code;
+}
