@@ -33,69 +33,88 @@ static const char help[] =
     "  --threads N   default: all cores\n"
     "  --repeats N   runs per figure, the median is reported (default 5)\n";
 
+/* What `emocam bench` was asked for. */
+typedef struct {
+  const char *model_path, *arch_path, *video, *cascade, *crop;
+  int classes, threads, repeats, json;
+  float crop_scale;
+} bench_opts;
+
+/* Returns 0 to run, 1 after --help, -1 after a usage error (printed). */
+static int parse_options(int argc, char **argv, bench_opts *o) {
+  *o = (bench_opts){.classes = 7, .repeats = 5, .crop_scale = 1.0f};
+  const cli_spec specs[] = {{"--model", CLI_STRING, &o->model_path, 0, 0},
+                            {"--arch", CLI_STRING, &o->arch_path, 0, 0},
+                            {"--video", CLI_STRING, &o->video, 0, 0},
+                            {"--classes", CLI_INT, &o->classes, 2, 1000},
+                            {"--threads", CLI_INT, &o->threads, 0, 256},
+                            {"--repeats", CLI_INT, &o->repeats, 1, 1000},
+                            {"--crop-scale", CLI_FLOAT, &o->crop_scale, 0.2, 1},
+                            {"--crop", CLI_STRING, &o->crop, 0, 0},
+                            {"--cascade", CLI_STRING, &o->cascade, 0, 0},
+                            {"--json", CLI_FLAG, &o->json, 0, 0}};
+  int rc = cli_parse_options(argc, argv, specs, (int)(sizeof specs / sizeof specs[0]), help,
+                             "bench", NULL);
+  if (rc != 0) return rc;
+  const char *why = NULL;
+  if (o->crop && strcmp(o->crop, "face") != 0 && strcmp(o->crop, "center") != 0) {
+    cli_error("bench: --crop: expected 'face' or 'center', got '%s'", o->crop);
+    return -1;
+  }
+  int face = o->crop && strcmp(o->crop, "face") == 0;
+  if (o->model_path && o->arch_path) why = "give --model or --arch, not both";
+  else if ((o->crop || o->cascade) && !o->video) why = "--crop and --cascade go with --video";
+  else if (o->cascade && !face) why = "--cascade is for --crop face";
+  if (why) {
+    cli_error("bench: %s", why);
+    return -1;
+  }
+  if (face && !o->cascade) o->cascade = CAPTURE_CASCADE_DEFAULT;
+  return 0;
+}
+
+/* The network's speed: inference at batch 1 and 256, training at 64. */
+static int bench_network(const bench_opts *o, const char *arch, const char *source, int classes,
+                         char *err, size_t errlen) {
+  nn_net *net = NULL;
+  if (nn_net_create(&net, arch, source, classes, 1, 0, err, errlen) != 0) return -1;
+  double macs = nn_net_macs_per_image(net);
+  size_t params = nn_net_param_count(net);
+  nn_net_destroy(net);
+  nn_bench_result b;
+  if (nn_bench(arch, source, classes, o->repeats, &b, err, errlen) != 0) return -1;
+  if (o->json) {
+    printf("{\"infer_b1_ms\": %.4f, \"infer_b256_images_per_s\": %.1f, "
+           "\"train_b64_images_per_s\": %.1f, \"threads\": %d, \"macs_per_image\": %.0f, "
+           "\"params\": %zu}\n",
+           b.infer_b1_ms, b.infer_b256_images_per_s, b.train_b64_images_per_s, nn_get_threads(),
+           macs, params);
+    return 0;
+  }
+  printf("%s: %.1f M multiply-adds per image, %zu parameters, %d thread%s, median of %d\n",
+         source, macs / 1e6, params, nn_get_threads(), nn_get_threads() == 1 ? "" : "s",
+         o->repeats);
+  printf("  inference, batch 1:    %8.3f ms\n", b.infer_b1_ms);
+  printf("  inference, batch 256:  %8.1f images/s\n", b.infer_b256_images_per_s);
+  printf("  training, batch 64:    %8.1f images/s\n", b.train_b64_images_per_s);
+  return 0;
+}
+
 int cmd_bench(int argc, char **argv) {
-  const char *model_path = NULL, *arch_path = NULL, *video = NULL, *cascade = NULL;
-  int face = 0;
-  int classes = 7, threads = 0, repeats = 5, json = 0;
-  float crop_scale = 1.0f;
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL;
-    int bad = 0;
-    if (cli_is_help(argv[i])) {
-      fputs(help, stdout);
-      return EXIT_OK;
-    } else if (cli_option(argc, argv, &i, "--model", &v)) {
-      bad = !(model_path = v);
-    } else if (cli_option(argc, argv, &i, "--arch", &v)) {
-      bad = !(arch_path = v);
-    } else if (cli_option(argc, argv, &i, "--video", &v)) {
-      bad = !(video = v);
-    } else if (cli_option(argc, argv, &i, "--classes", &v)) {
-      bad = !v || cli_parse_int("--classes", v, 2, 1000, &classes);
-    } else if (cli_option(argc, argv, &i, "--threads", &v)) {
-      bad = !v || cli_parse_int("--threads", v, 0, 256, &threads);
-    } else if (cli_option(argc, argv, &i, "--repeats", &v)) {
-      bad = !v || cli_parse_int("--repeats", v, 1, 1000, &repeats);
-    } else if (cli_option(argc, argv, &i, "--crop-scale", &v)) {
-      bad = !v || cli_parse_float("--crop-scale", v, 0.2, 1, &crop_scale);
-    } else if (cli_option(argc, argv, &i, "--crop", &v)) {
-      if (!v || (strcmp(v, "face") != 0 && strcmp(v, "center") != 0)) {
-        if (v) cli_error("bench: --crop: expected 'face' or 'center', got '%s'", v);
-        return EXIT_USAGE;
-      }
-      face = strcmp(v, "face") == 0;
-    } else if (cli_option(argc, argv, &i, "--cascade", &v)) {
-      bad = !(cascade = v);
-    } else if (strcmp(argv[i], "--json") == 0) {
-      json = 1;
-    } else {
-      cli_error("bench: unknown argument '%s' (see emocam bench --help)", argv[i]);
-      return EXIT_USAGE;
-    }
-    if (bad) return EXIT_USAGE;
-  }
-  if (model_path && arch_path) {
-    cli_error("bench: give --model or --arch, not both");
-    return EXIT_USAGE;
-  }
-  if ((face || cascade) && !video) {
-    cli_error("bench: --crop and --cascade go with --video");
-    return EXIT_USAGE;
-  }
-  if (cascade && !face) {
-    cli_error("bench: --cascade is for --crop face");
-    return EXIT_USAGE;
-  }
-  nn_set_threads(threads);
+  bench_opts o;
+  int rc = parse_options(argc, argv, &o);
+  if (rc != 0) return rc > 0 ? EXIT_OK : EXIT_USAGE;
+  nn_set_threads(o.threads);
   char err[NN_ERR_LEN], path[1024];
   /* The network to measure: an architecture file, or a model's own. */
   char *arch = NULL;
-  const char *source = NULL;
+  const char *source = NULL, *model_path = o.model_path;
+  int classes = o.classes;
   nn_model model = {0};
-  if (arch_path) {
-    if (!(arch = text_file_read(arch_path, TEXT_FILE_ARCH_MAX, err, sizeof err))) goto fail;
-    source = arch_path;
-  } else if (model_path || !video) {
+  if (o.arch_path) {
+    if (!(arch = text_file_read(o.arch_path, TEXT_FILE_ARCH_MAX, err, sizeof err))) goto fail;
+    source = o.arch_path;
+  } else if (model_path || !o.video) {
     if (!model_path) {
       if (assets_find(ASSETS_DEFAULT_MODEL, path, sizeof path) != 0) {
         snprintf(err, sizeof err, "no default model at %.400s; pass --model or --arch", path);
@@ -108,36 +127,15 @@ int cmd_bench(int argc, char **argv) {
     classes = model.num_classes;
     source = model_path;
   }
-  if (video) {
+  if (o.video) {
     int c = model.net ? nn_net_input_c(model.net) : 1;
     int h = model.net ? nn_net_input_h(model.net) : 48;
     int w = model.net ? nn_net_input_w(model.net) : 48;
     nn_model_free(&model);
     free(arch);
-    return bench_video_run(video, c, h, w, crop_scale,
-                           face ? (cascade ? cascade : CAPTURE_CASCADE_DEFAULT) : NULL, json);
+    return bench_video_run(o.video, c, h, w, o.crop_scale, o.cascade, o.json);
   }
-  nn_net *net = NULL;
-  if (nn_net_create(&net, arch, source, classes, 1, 0, err, sizeof err) != 0) goto fail;
-  double macs = nn_net_macs_per_image(net);
-  size_t params = nn_net_param_count(net);
-  nn_net_destroy(net);
-  nn_bench_result b;
-  if (nn_bench(arch, source, classes, repeats, &b, err, sizeof err) != 0) goto fail;
-  if (json) {
-    printf("{\"infer_b1_ms\": %.4f, \"infer_b256_images_per_s\": %.1f, "
-           "\"train_b64_images_per_s\": %.1f, \"threads\": %d, \"macs_per_image\": %.0f, "
-           "\"params\": %zu}\n",
-           b.infer_b1_ms, b.infer_b256_images_per_s, b.train_b64_images_per_s, nn_get_threads(),
-           macs, params);
-  } else {
-    printf("%s: %.1f M multiply-adds per image, %zu parameters, %d thread%s, median of %d\n",
-           source, macs / 1e6, params, nn_get_threads(), nn_get_threads() == 1 ? "" : "s",
-           repeats);
-    printf("  inference, batch 1:    %8.3f ms\n", b.infer_b1_ms);
-    printf("  inference, batch 256:  %8.1f images/s\n", b.infer_b256_images_per_s);
-    printf("  training, batch 64:    %8.1f images/s\n", b.train_b64_images_per_s);
-  }
+  if (bench_network(&o, arch, source, classes, err, sizeof err) != 0) goto fail;
   nn_model_free(&model);
   free(arch);
   return EXIT_OK;

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/classifier.h"
+#include "common/clock.h"
 #include "common/cli.h"
 #include "commands/commands.h"
 #include "training/dataset.h"
@@ -25,31 +25,45 @@ static const char help[] =
     "  --json FILE     write the metrics as JSON (- for stdout)\n"
     "  --threads N     default: all cores\n";
 
+/* The text report, the PNGs and the JSON of an evaluation. Returns 0, or -1
+ * after printing the error. */
+static int print_report(const classifier *cl, const dataset *ds, const metrics_report *r,
+                        const char *data, double secs, const char *report_dir,
+                        const char *json_path) {
+  char err[NN_ERR_LEN];
+  const char *const *names = (const char *const *)cl->model.class_names;
+  /* With --json -, stdout carries the JSON alone; the text goes to stderr. */
+  FILE *text = json_path && strcmp(json_path, "-") == 0 ? stderr : stdout;
+  fprintf(text, "model %s on %s: %d images, %.0f images/s%s\n\n", cl->path, data, ds->n, ds->n / secs,
+          cl->model.flip_tta ? " (with flip averaging)" : "");
+  metrics_print(text, r, names);
+  if (report_dir) {
+    if (report_write_eval(report_dir, r, names, ds->x, ds->c, ds->h, ds->w, ds->labels, r->pred,
+                          r->confidence, ds->n, err, sizeof err) != 0) {
+      cli_error("%s", err);
+      return -1;
+    }
+    fprintf(text, "\nreport PNGs written to %s/\n", report_dir);
+  }
+  /* After the report, which creates its folder: the JSON may go there too. */
+  if (json_path && metrics_write_json(json_path, r, names, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    return -1;
+  }
+  return 0;
+}
+
 int cmd_eval(int argc, char **argv) {
   const char *model_path = NULL, *data = NULL, *report_dir = NULL, *json_path = NULL;
   int threads = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL;
-    int bad = 0;
-    if (cli_is_help(argv[i])) {
-      fputs(help, stdout);
-      return EXIT_OK;
-    } else if (cli_option(argc, argv, &i, "--model", &v)) {
-      bad = !(model_path = v);
-    } else if (cli_option(argc, argv, &i, "--data", &v)) {
-      bad = !(data = v);
-    } else if (cli_option(argc, argv, &i, "--report", &v)) {
-      bad = !(report_dir = v);
-    } else if (cli_option(argc, argv, &i, "--json", &v)) {
-      bad = !(json_path = v);
-    } else if (cli_option(argc, argv, &i, "--threads", &v)) {
-      bad = !v || cli_parse_int("--threads", v, 0, 256, &threads);
-    } else {
-      cli_error("eval: unknown argument '%s' (see emocam eval --help)", argv[i]);
-      return EXIT_USAGE;
-    }
-    if (bad) return EXIT_USAGE;
-  }
+  const cli_spec opts[] = {{"--model", CLI_STRING, &model_path, 0, 0},
+                           {"--data", CLI_STRING, &data, 0, 0},
+                           {"--report", CLI_STRING, &report_dir, 0, 0},
+                           {"--json", CLI_STRING, &json_path, 0, 0},
+                           {"--threads", CLI_INT, &threads, 0, 256}};
+  int rc = cli_parse_options(argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), help, "eval",
+                             NULL);
+  if (rc != 0) return rc > 0 ? EXIT_OK : EXIT_USAGE;
   if (!data) {
     cli_error("eval: --data DIR is required (see emocam eval --help)");
     return EXIT_USAGE;
@@ -72,38 +86,18 @@ int cmd_eval(int argc, char **argv) {
     goto done_model;
   }
   probs = malloc(sizeof(float) * ds.n * cl.num_classes);
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double t0 = clock_now_s();
   if (!probs || classifier_run(&cl, ds.x, ds.n, probs) != 0) {
     cli_error("%s: inference failed", cl.path);
     goto done;
   }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  int rc = metrics_compute(&r, cl.num_classes, ds.n, ds.labels, probs);
-  if (rc != METRICS_OK) {
-    cli_error("metrics: %s", metrics_strerror(rc));
+  double secs = clock_now_s() - t0;
+  int mrc = metrics_compute(&r, cl.num_classes, ds.n, ds.labels, probs);
+  if (mrc != METRICS_OK) {
+    cli_error("metrics: %s", metrics_strerror(mrc));
     goto done;
   }
-  double secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-  /* With --json -, stdout carries the JSON alone; the text goes to stderr. */
-  FILE *text = json_path && strcmp(json_path, "-") == 0 ? stderr : stdout;
-  fprintf(text, "model %s on %s: %d images, %.0f images/s%s\n\n", cl.path, data, ds.n, ds.n / secs,
-          cl.model.flip_tta ? " (with flip averaging)" : "");
-  metrics_print(text, &r, names);
-  if (report_dir) {
-    if (report_write_eval(report_dir, &r, names, ds.x, ds.c, ds.h, ds.w, ds.labels, r.pred,
-                          r.confidence, ds.n, err, sizeof err) != 0) {
-      cli_error("%s", err);
-      goto done;
-    }
-    fprintf(text, "\nreport PNGs written to %s/\n", report_dir);
-  }
-  /* After the report, which creates its folder: the JSON may go there too. */
-  if (json_path && metrics_write_json(json_path, &r, names, err, sizeof err) != 0) {
-    cli_error("%s", err);
-    goto done;
-  }
-  exit_code = EXIT_OK;
+  if (print_report(&cl, &ds, &r, data, secs, report_dir, json_path) == 0) exit_code = EXIT_OK;
 done:
   metrics_free(&r);
   free(probs);

@@ -70,74 +70,63 @@ static int parse_size(const char *text, int *w, int *h) {
 }
 
 /* Returns 0 to run, 1 after --help, -1 after a usage error (printed). */
+/* The options whose values need more than a table row: --size, --crop. */
+static int parse_special(int argc, char **argv, int *i, live_opts *o) {
+  const char *v = NULL;
+  if (cli_option(argc, argv, i, "--size", &v)) {
+    if (!v || parse_size(v, &o->width, &o->height) != 0) return -1;
+    o->size_given = 1;
+    return 1;
+  }
+  if (!cli_option(argc, argv, i, "--crop", &v)) return 0;
+  if (v && strcmp(v, "center") == 0) o->crop_mode = CROP_CENTER;
+  else if (v && strcmp(v, "face") == 0) o->crop_mode = CROP_FACE;
+  else {
+    if (v) cli_error("--crop: expected 'face' or 'center', got '%s'", v);
+    return -1;
+  }
+  return 1;
+}
+
 static int parse_options(int argc, char **argv, live_opts *o) {
   memset(o, 0, sizeof *o);
   o->width = 640, o->height = 480, o->fps = 30;
   o->smooth_s = SMOOTH_DEFAULT_S;
   o->max_faces = FACES_DEFAULT_MAX;
+  float crop_scale = -1;
+  int fps = -1;
+  const cli_spec specs[] = {
+      {"--headless", CLI_FLAG, &o->headless, 0, 0},
+      {"--list-cameras", CLI_FLAG, &o->list_cameras, 0, 0},
+      {"--camera", CLI_STRING, &o->camera, 0, 0},
+      {"--video", CLI_STRING, &o->video, 0, 0},
+      {"--model", CLI_STRING, &o->model, 0, 0},
+      {"--csv", CLI_STRING, &o->csv, 0, 0},
+      {"--labels", CLI_STRING, &o->labels, 0, 0},
+      {"--record", CLI_STRING, &o->record, 0, 0},
+      {"--screenshot", CLI_STRING, &o->screenshot, 0, 0},
+      {"--cascade", CLI_STRING, &o->cascade, 0, 0},
+      {"--fps", CLI_INT, &fps, 1, 240},
+      {"--frames", CLI_INT, &o->frames, 1, 1000000000L},
+      {"--smooth", CLI_FLOAT, &o->smooth_s, 0.0, 60.0},
+      {"--crop-scale", CLI_FLOAT, &crop_scale, 0.2, 1.0},
+      {"--max-faces", CLI_INT, &o->max_faces, 1, FACES_MAX},
+  };
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = NULL;
-    if (cli_is_help(a)) {
+    if (cli_is_help(argv[i])) {
       fputs(live_usage, stdout);
       return 1;
-    } else if (strcmp(a, "--headless") == 0) {
-      o->headless = 1;
-    } else if (strcmp(a, "--list-cameras") == 0) {
-      o->list_cameras = 1;
-    } else if (cli_option(argc, argv, &i, "--camera", &v)) {
-      if (!v) return -1;
-      o->camera = v;
-    } else if (cli_option(argc, argv, &i, "--video", &v)) {
-      if (!v) return -1;
-      o->video = v;
-    } else if (cli_option(argc, argv, &i, "--model", &v)) {
-      if (!v) return -1;
-      o->model = v;
-    } else if (cli_option(argc, argv, &i, "--csv", &v)) {
-      if (!v) return -1;
-      o->csv = v;
-    } else if (cli_option(argc, argv, &i, "--labels", &v)) {
-      if (!v) return -1;
-      o->labels = v;
-    } else if (cli_option(argc, argv, &i, "--record", &v)) {
-      if (!v) return -1;
-      o->record = v;
-    } else if (cli_option(argc, argv, &i, "--screenshot", &v)) {
-      if (!v) return -1;
-      o->screenshot = v;
-    } else if (cli_option(argc, argv, &i, "--size", &v)) {
-      if (!v || parse_size(v, &o->width, &o->height) != 0) return -1;
-      o->size_given = 1;
-    } else if (cli_option(argc, argv, &i, "--fps", &v)) {
-      if (!v || cli_parse_int("--fps", v, 1, 240, &o->fps) != 0) return -1;
-      o->fps_given = 1;
-    } else if (cli_option(argc, argv, &i, "--frames", &v)) {
-      if (!v || cli_parse_int("--frames", v, 1, 1000000000L, &o->frames) != 0) return -1;
-    } else if (cli_option(argc, argv, &i, "--smooth", &v)) {
-      if (!v || cli_parse_float("--smooth", v, 0.0, 60.0, &o->smooth_s) != 0) return -1;
-    } else if (cli_option(argc, argv, &i, "--crop-scale", &v)) {
-      if (!v || cli_parse_float("--crop-scale", v, 0.2, 1.0, &o->crop_scale) != 0) return -1;
-      o->crop_scale_given = 1;
-    } else if (cli_option(argc, argv, &i, "--crop", &v)) {
-      if (!v) return -1;
-      if (strcmp(v, "center") == 0) {
-        o->crop_mode = CROP_CENTER;
-      } else if (strcmp(v, "face") == 0) {
-        o->crop_mode = CROP_FACE;
-      } else {
-        cli_error("--crop: expected 'face' or 'center', got '%s'", v);
-        return -1;
-      }
-    } else if (cli_option(argc, argv, &i, "--max-faces", &v)) {
-      if (!v || cli_parse_int("--max-faces", v, 1, FACES_MAX, &o->max_faces) != 0) return -1;
-    } else if (cli_option(argc, argv, &i, "--cascade", &v)) {
-      if (!v) return -1;
-      o->cascade = v;
-    } else {
-      cli_error("unknown option '%s' (see emocam --help)", a);
+    }
+    int rc = cli_take(argc, argv, &i, specs, (int)(sizeof specs / sizeof specs[0]));
+    if (rc == 0) rc = parse_special(argc, argv, &i, o);
+    if (rc < 0) return -1;
+    if (rc == 0) {
+      cli_error("unknown option '%s' (see emocam --help)", argv[i]);
       return -1;
     }
   }
+  if (fps > 0) o->fps = fps, o->fps_given = 1;
+  if (crop_scale > 0) o->crop_scale = crop_scale, o->crop_scale_given = 1;
   if (o->camera && o->video) {
     cli_error("--camera and --video exclude each other");
     return -1;

@@ -33,28 +33,12 @@ static void rank(const float *p, int k, int *order) {
 int cmd_predict(int argc, char **argv) {
   const char *model_path = NULL;
   int as_json = 0, threads = 1, first_file = argc;
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL;
-    if (cli_is_help(argv[i])) {
-      fputs(help, stdout);
-      return EXIT_OK;
-    } else if (cli_option(argc, argv, &i, "--model", &v)) {
-      if (!(model_path = v)) return EXIT_USAGE;
-    } else if (cli_option(argc, argv, &i, "--threads", &v)) {
-      if (!v || cli_parse_int("--threads", v, 0, 256, &threads)) return EXIT_USAGE;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      as_json = 1;
-    } else if (strcmp(argv[i], "--") == 0) {
-      first_file = i + 1;
-      break;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      cli_error("predict: unknown option '%s' (see emocam predict --help)", argv[i]);
-      return EXIT_USAGE;
-    } else {
-      first_file = i;
-      break;
-    }
-  }
+  const cli_spec opts[] = {{"--model", CLI_STRING, &model_path, 0, 0},
+                           {"--threads", CLI_INT, &threads, 0, 256},
+                           {"--json", CLI_FLAG, &as_json, 0, 0}};
+  int rc = cli_parse_options(argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), help,
+                             "predict", &first_file);
+  if (rc != 0) return rc > 0 ? EXIT_OK : EXIT_USAGE;
   if (first_file >= argc) {
     cli_error("predict: no image files given (see emocam predict --help)");
     return EXIT_USAGE;

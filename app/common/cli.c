@@ -81,4 +81,51 @@ int cli_parse_float(const char *option, const char *text, double min, double max
   return 0;
 }
 
+int cli_take(int argc, char **argv, int *i, const cli_spec *specs, int n) {
+  for (int k = 0; k < n; k++) {
+    const cli_spec *o = &specs[k];
+    if (o->type == CLI_FLAG) {
+      if (strcmp(argv[*i], o->name) != 0) continue;
+      *(int *)o->dst = 1;
+      return 1;
+    }
+    const char *v = NULL;
+    if (!cli_option(argc, argv, i, o->name, &v)) continue;
+    if (!v) return -1;
+    switch (o->type) {
+      case CLI_STRING: *(const char **)o->dst = v; return 1;
+      case CLI_INT: return cli_parse_int(o->name, v, (long)o->lo, (long)o->hi, o->dst) ? -1 : 1;
+      case CLI_FLOAT: return cli_parse_float(o->name, v, o->lo, o->hi, o->dst) ? -1 : 1;
+      case CLI_FLAG: break;
+    }
+  }
+  return 0;
+}
+
+int cli_parse_options(int argc, char **argv, const cli_spec *specs, int n, const char *help,
+                      const char *command, int *first_arg) {
+  if (first_arg) *first_arg = argc;
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) {
+      fputs(help, stdout);
+      return 1;
+    }
+    int rc = cli_take(argc, argv, &i, specs, n);
+    if (rc < 0) return -1;
+    if (rc > 0) continue;
+    if (first_arg && strcmp(argv[i], "--") == 0) {
+      *first_arg = i + 1;
+      return 0;
+    }
+    if (first_arg && (argv[i][0] != '-' || !argv[i][1])) {
+      *first_arg = i;
+      return 0;
+    }
+    cli_error("%s: unknown %s '%s' (see emocam %s --help)", command,
+              first_arg ? "option" : "argument", argv[i], command);
+    return -1;
+  }
+  return 0;
+}
+
 int cli_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }

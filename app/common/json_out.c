@@ -1,5 +1,4 @@
-/* json_out: streaming JSON writer and atomic (temp file + rename) output
- * files. The writer tracks only a comma count per open container, so it needs
+/* json_out: a streaming JSON writer. It tracks only a comma count per open container, so it needs
  * no allocation; misuse (values without keys, unbalanced ends) is a programmer
  * error reported by json_out_status.
  */
@@ -9,8 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 void json_out_init(json_out *j, FILE *f) {
   memset(j, 0, sizeof *j);
@@ -155,76 +152,5 @@ void json_null(json_out *j) {
 int json_out_status(const json_out *j) {
   if (j->overflow || j->depth != 0 || j->after_key || ferror(j->f))
     return -1;
-  return 0;
-}
-
-/* ---- atomic files -------------------------------------------------------- */
-
-int json_file_open(json_file *jf, const char *path, char *err, size_t errlen) {
-  memset(jf, 0, sizeof *jf);
-  if (strcmp(path, "-") == 0) {
-    jf->f = stdout;
-    jf->is_stdout = 1;
-    return 0;
-  }
-  int n = snprintf(jf->tmp, sizeof jf->tmp, "%s.XXXXXX", path);
-  if (n < 0 || (size_t)n >= sizeof jf->tmp || strlen(path) >= sizeof jf->path) {
-    snprintf(err, errlen, "%s: path too long (limit %zu bytes)", path, sizeof jf->path - 8);
-    return -1;
-  }
-  strcpy(jf->path, path);
-  int fd = mkstemp(jf->tmp);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: cannot create a temporary file in its folder: %s", path,
-             strerror(errno));
-    return -1;
-  }
-  /* mkstemp makes 0600 files; results are meant to be shared like any other. */
-  (void)fchmod(fd, 0644);
-  jf->f = fdopen(fd, "w");
-  if (!jf->f) {
-    snprintf(err, errlen, "%s: %s", jf->tmp, strerror(errno));
-    close(fd);
-    unlink(jf->tmp);
-    return -1;
-  }
-  return 0;
-}
-
-int json_file_close(json_file *jf, int ok, char *err, size_t errlen) {
-  if (jf->is_stdout) {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-      snprintf(err, errlen, "standard output: write failed: %s", strerror(errno));
-      return -1;
-    }
-    if (!ok) {
-      snprintf(err, errlen, "standard output: JSON writer failed");
-      return -1;
-    }
-    return 0;
-  }
-  int failed = !ok;
-  int e = 0;
-  if (fflush(jf->f) != 0 || ferror(jf->f)) {
-    e = errno;
-    failed = 1;
-  }
-  if (fclose(jf->f) != 0 && !failed) {
-    e = errno;
-    failed = 1;
-  }
-  jf->f = NULL;
-  if (!failed && rename(jf->tmp, jf->path) != 0) {
-    e = errno;
-    failed = 1;
-  }
-  if (failed) {
-    unlink(jf->tmp);
-    if (e)
-      snprintf(err, errlen, "%s: write failed: %s", jf->path, strerror(e));
-    else
-      snprintf(err, errlen, "%s: JSON writer failed (unbalanced or too deep)", jf->path);
-    return -1;
-  }
   return 0;
 }

@@ -1,7 +1,6 @@
 /* json_out: a tiny streaming JSON writer (objects, arrays, escaped strings,
- * numbers) with optional pretty printing, and atomic output files: written to
- * a temporary file in the same folder and renamed into place when complete,
- * so a reader never sees half a file.
+ * numbers) with optional pretty printing. Files to write it to atomically:
+ * atomic_file.h.
  */
 #ifndef APP_JSON_OUT_H
 #define APP_JSON_OUT_H
@@ -42,22 +41,5 @@ void json_bool(json_out *j, int v);
 void json_null(json_out *j);
 /* 0 when everything was balanced and written (no stream error), else -1. */
 int json_out_status(const json_out *j);
-
-/* ---- atomic files -------------------------------------------------------- */
-typedef struct {
-  FILE *f;       /* the stream to write to */
-  int is_stdout; /* path was "-" */
-  char path[4096];
-  char tmp[4096];
-} json_file;
-
-/* Opens path for writing through a temporary file "<path>.XXXXXX" in the same
- * folder (made with mkstemp, then given mode 0644). path "-" means stdout.
- * Returns 0, or -1 with err filled. */
-int json_file_open(json_file *jf, const char *path, char *err, size_t errlen);
-/* Flushes, closes and renames the temporary file onto path; on any failure
- * (including ok == 0, meaning the caller's writing failed) the temporary file
- * is removed and path is left untouched. Returns 0, or -1 with err filled. */
-int json_file_close(json_file *jf, int ok, char *err, size_t errlen);
 
 #endif

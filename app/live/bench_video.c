@@ -6,34 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "capture.h"
-
-static double bench_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "common/clock.h"
+#include "common/json_out.h"
+#include "live/faces.h"
 
 static int bench_cmp(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
   return x < y ? -1 : x > y;
-}
-
-/* Prints path as a JSON string (quotes and control characters escaped). */
-static void bench_json_string(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      printf("\\%c", c);
-    else if (c < 0x20)
-      printf("\\u%04x", c);
-    else
-      putchar(c);
-  }
-  putchar('"');
 }
 
 int bench_video_run(const char *path, int out_c, int out_h, int out_w, float crop_scale,
@@ -48,8 +29,6 @@ int bench_video_run(const char *path, int out_c, int out_h, int out_w, float cro
   capture_source *src = NULL;
   capture_cascade *cascade = NULL;
   capture_face_detector *det = NULL;
-  capture_face_opts fo;
-  capture_face_defaults(&fo);
   if (cascade_path && (capture_cascade_load(&cascade, cascade_path, err, sizeof err) != 0 ||
                        capture_face_detector_create(&det, cascade, err, sizeof err) != 0)) {
     fprintf(stderr, "emocam: %s\n", err);
@@ -62,6 +41,8 @@ int bench_video_run(const char *path, int out_c, int out_h, int out_w, float cro
     capture_cascade_destroy(cascade);
     return 1;
   }
+  face_stage fs;
+  faces_stage_init(&fs, det, 1, 1, 0.0f, crop_scale); /* valid arguments: cannot fail */
   float *input = malloc(sizeof(float) * out_c * out_h * out_w);
   size_t cap = 1024, n = 0, with_face = 0;
   /* one of each per frame, for the medians */
@@ -76,20 +57,18 @@ int bench_video_run(const char *path, int out_c, int out_h, int out_w, float cro
     capture_cascade_destroy(cascade);
     return 1;
   }
-  double t0 = bench_now();
+  double t0 = clock_now_s();
   capture_frame f;
   int rc;
   while ((rc = capture_next(src, &f, 10000)) == CAPTURE_OK) {
     capture_image img = {f.rgb, f.width, f.height, f.width * 3, 3};
-    capture_rect rect = capture_center_crop(f.width, f.height, crop_scale), face;
-    double d0 = bench_now();
-    if (det && capture_face_detect(det, &img, &fo, &face, 1) > 0) {
-      rect = face;
-      with_face++;
-    }
-    double c0 = bench_now();
-    capture_crop_resize(&img, rect, out_c, out_h, out_w, input);
-    double c1 = bench_now();
+    double d0 = clock_now_s();
+    /* the live path's framing: the largest face's crop, else the centre */
+    if (faces_stage_frame(&fs, &img, f.pts_s, NULL) < 0) break;
+    with_face += fs.crops[0].id >= 0;
+    double c0 = clock_now_s();
+    capture_crop_resize(&img, fs.crops[0].box, out_c, out_h, out_w, input);
+    double c1 = clock_now_s();
     capture_release(src, &f);
     if (n == cap) {
       float *grown = realloc(crop_us, sizeof(float) * cap * 2);
@@ -102,7 +81,7 @@ int bench_video_run(const char *path, int out_c, int out_h, int out_w, float cro
     detect_ms[n] = (float)((c0 - d0) * 1e3);
     crop_us[n++] = (float)((c1 - c0) * 1e6);
   }
-  double wall = bench_now() - t0;
+  double wall = clock_now_s() - t0;
   int status = 0;
   if (rc != CAPTURE_EOF) {
     fprintf(stderr, "emocam: %s: replay stopped after %zu frames: %s\n", path, n,
@@ -124,18 +103,28 @@ int bench_video_run(const char *path, int out_c, int out_h, int out_w, float cro
     double fps = wall > 0 ? n / wall : 0, median = crop_us[n / 2];
     double detect = det ? detect_ms[n / 2] : 0.0, face_share = 100.0 * with_face / n;
     if (json) {
-      printf("{\"video\": ");
-      bench_json_string(path);
-      printf(", \"width\": %d, \"height\": %d, \"codec\": ", st.width, st.height);
-      bench_json_string(st.pixel_format);
-      printf(", \"frames\": %zu, \"seconds\": %.3f, \"fps\": %.1f, \"decode_convert_ms\": %.3f, "
-             "\"crop_resize_us_median\": %.1f, \"input\": [%d, %d, %d], \"crop_scale\": %.2f, "
-             "\"corrupt_skipped\": %lld, \"crop\": \"%s\"",
-             n, wall, fps, st.capture_ms, median, out_c, out_h, out_w, crop_scale,
-             (long long)st.corrupt_skipped, det ? "face" : "center");
-      if (det)
-        printf(", \"detect_ms_median\": %.3f, \"frames_with_face\": %zu", detect, with_face);
-      printf("}\n");
+      json_out j;
+      json_out_init(&j, stdout);
+      json_begin_object(&j, 1);
+      json_key(&j, "video"), json_string(&j, path);
+      json_key(&j, "width"), json_int(&j, st.width);
+      json_key(&j, "height"), json_int(&j, st.height);
+      json_key(&j, "codec"), json_string(&j, st.pixel_format);
+      json_key(&j, "frames"), json_int(&j, (long long)n);
+      json_key(&j, "seconds"), json_number(&j, wall);
+      json_key(&j, "fps"), json_number(&j, fps);
+      json_key(&j, "decode_convert_ms"), json_number(&j, st.capture_ms);
+      json_key(&j, "crop_resize_us_median"), json_number(&j, median);
+      json_key(&j, "input"), json_begin_array(&j, 1);
+      json_int(&j, out_c), json_int(&j, out_h), json_int(&j, out_w), json_end_array(&j);
+      json_key(&j, "crop_scale"), json_number(&j, crop_scale);
+      json_key(&j, "corrupt_skipped"), json_int(&j, (long long)st.corrupt_skipped);
+      json_key(&j, "crop"), json_string(&j, det ? "face" : "center");
+      if (det) {
+        json_key(&j, "detect_ms_median"), json_number(&j, detect);
+        json_key(&j, "frames_with_face"), json_int(&j, (long long)with_face);
+      }
+      json_end_object(&j);
     } else {
       printf("video          %s (%dx%d %s)\n", path, st.width, st.height, st.pixel_format);
       printf("frames         %zu in %.3f s\n", n, wall);

@@ -12,6 +12,17 @@
 #include "common/clock.h"
 #include "live/frame.h"
 
+/* The next frame: CAPTURE_OK, TIMEOUT or EOF, or another code after
+ * printing why the run cannot go on (after n frames). */
+static int next_frame(capture_source *src, capture_frame *f, int64_t n) {
+  int rc = capture_next(src, f, 100);
+  if (rc == CAPTURE_DISCONNECTED)
+    cli_error("camera disconnected after %lld frames", (long long)n);
+  else if (rc != CAPTURE_OK && rc != CAPTURE_TIMEOUT && rc != CAPTURE_EOF)
+    cli_error("%s (after %lld frames)", capture_error(src), (long long)n);
+  return rc;
+}
+
 int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
   char err[CAPTURE_ERR_LEN];
   int code = EXIT_OK, interrupted = 0;
@@ -50,16 +61,10 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
       break;
     }
     capture_frame f;
-    int rc = capture_next(src, &f, 100);
+    int rc = next_frame(src, &f, n);
     if (rc == CAPTURE_TIMEOUT) continue;
     if (rc == CAPTURE_EOF) break;
-    if (rc == CAPTURE_DISCONNECTED) {
-      cli_error("camera disconnected after %lld frames", (long long)n);
-      code = EXIT_RUNTIME;
-      break;
-    }
     if (rc != CAPTURE_OK) {
-      cli_error("%s (after %lld frames)", capture_error(src), (long long)n);
       code = EXIT_RUNTIME;
       break;
     }

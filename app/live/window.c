@@ -3,6 +3,8 @@
  */
 #include "live/window.h"
 
+#include "common/atomic_file.h"
+
 #include <SDL_image.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,10 +156,8 @@ int window_save_png(window *w, const char *path, char *err, size_t errlen) {
   int rc = -1;
   if (SDL_RenderReadPixels(w->renderer, NULL, SDL_PIXELFORMAT_RGB24, s->pixels, s->pitch) != 0)
     snprintf(err, errlen, "%s: cannot read the window back: %s", path, SDL_GetError());
-  else if (IMG_SavePNG(s, path) != 0)
-    snprintf(err, errlen, "%s: cannot write PNG: %s", path, IMG_GetError());
   else
-    rc = 0;
+    rc = atomic_save_png(s, path, err, errlen);
   SDL_FreeSurface(s);
   return rc;
 }

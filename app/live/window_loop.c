@@ -244,43 +244,68 @@ static int handle_events(live_ui *u, int *dirty, int *screenshot_now, int wait_m
   return 0;
 }
 
+/* One frame from the source, if one is due: onto the screen and into the
+ * worker. Returns 0, or -1 after printing an error. */
+static int poll_source(live_ui *u, int wait_ms, int *dirty) {
+  capture_frame f;
+  int rc = capture_next(u->src, &f, wait_ms);
+  if (rc == CAPTURE_OK) {
+    int bad = take_frame(u, &f);
+    capture_release(u->src, &f);
+    *dirty = 1;
+    return bad ? -1 : 0;
+  }
+  if (rc == CAPTURE_EOF) return restart_video(u);
+  if (rc == CAPTURE_DISCONNECTED) {
+    *dirty |= !u->disconnected;
+    u->disconnected = 1;
+  } else if (rc == CAPTURE_ERROR) {
+    cli_error("%s", capture_error(u->src));
+    return -1;
+  }
+  return 0;
+}
+
+/* The `s` key: emocam-YYYYmmdd-HHMMSS-FRAME.png in the working folder. */
+static void timestamped_screenshot(live_ui *u) {
+  char stamp[32], name[80];
+  time_t tt = time(NULL);
+  struct tm tm;
+  localtime_r(&tt, &tm);
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  snprintf(name, sizeof name, "emocam-%s-%lld.png", stamp, (long long)u->frames_shown);
+  save_screenshot(u, name);
+}
+
+static void print_display_summary(const live_ui *u, double secs) {
+  /* The source runs at its own rate, as a camera does, so a display slower
+   * than that shows the newest frame and skips the ones in between. */
+  fprintf(stderr,
+          "display: %lld frames in %.2f s (%.1f fps, %s renderer), %lld source frames skipped; "
+          "latency from capture to screen: mean %.1f ms, max %.1f ms, %lld frames over one "
+          "frame interval (%.1f ms)\n",
+          (long long)u->frames_shown, secs, secs > 0 ? u->frames_shown / secs : 0.0,
+          window_renderer_name(u->win),
+          (long long)(u->seqs_before + u->last_seq + 1 - u->frames_shown),
+          u->latency_n ? 1e3 * u->latency_sum / u->latency_n : 0.0,
+          1e3 * u->latency_max, (long long)u->latency_late, 1e3 * u->frame_interval);
+}
+
 static int ui_loop(live_ui *u) {
   const live_opts *o = u->o;
   int code = EXIT_OK, quit = 0;
   double start = clock_now_s(), last_status = 0;
   u->period.since = start;
   snprintf(u->status, sizeof u->status, "starting | %s", u->cl->name);
-  while (!quit) {
+  while (!quit && !*u->stop) {
     int dirty = 0, shot = 0;
-    if (*u->stop) break;
     /* Blocking is on the camera only while nothing else is due, never longer
      * than one event poll interval. */
     int idle = u->paused || u->disconnected;
     if (handle_events(u, &dirty, &shot, idle ? 10 : 0)) break;
-    if (!u->paused) {
-      capture_frame f;
-      int rc = capture_next(u->src, &f, dirty || shot ? 0 : 5);
-      if (rc == CAPTURE_OK) {
-        int bad = take_frame(u, &f);
-        capture_release(u->src, &f);
-        if (bad) {
-          code = EXIT_RUNTIME;
-          break;
-        }
-        dirty = 1;
-      } else if (rc == CAPTURE_EOF) {
-        if (restart_video(u) != 0) {
-          code = EXIT_RUNTIME;
-          break;
-        }
-      } else if (rc == CAPTURE_DISCONNECTED) {
-        dirty |= !u->disconnected;
-        u->disconnected = 1;
-      } else if (rc == CAPTURE_ERROR) {
-        cli_error("%s", capture_error(u->src));
-        code = EXIT_RUNTIME;
-        break;
-      }
+    if (!u->paused && poll_source(u, dirty || shot ? 0 : 5, &dirty) != 0) {
+      code = EXIT_RUNTIME;
+      break;
     }
     int last = o->frames > 0 && u->frames_shown >= o->frames;
     /* The final frame waits for its own result, so that a --screenshot shows
@@ -304,15 +329,7 @@ static int ui_loop(live_ui *u) {
     }
     if (!dirty && !shot && !last) continue;
     render(u);
-    if (shot) {
-      char stamp[32], name[80];
-      time_t tt = time(NULL);
-      struct tm tm;
-      localtime_r(&tt, &tm);
-      strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-      snprintf(name, sizeof name, "emocam-%s-%lld.png", stamp, (long long)u->frames_shown);
-      save_screenshot(u, name);
-    }
+    if (shot) timestamped_screenshot(u);
     if (last) {
       if (o->screenshot && save_screenshot(u, o->screenshot) != 0) code = EXIT_RUNTIME;
       quit = 1;
@@ -324,17 +341,7 @@ static int ui_loop(live_ui *u) {
     if (save_screenshot(u, o->screenshot) != 0) code = EXIT_RUNTIME;
   }
   double secs = clock_now_s() - start;
-  /* The source runs at its own rate, as a camera does, so a display slower
-   * than that shows the newest frame and skips the ones in between. */
-  fprintf(stderr,
-          "display: %lld frames in %.2f s (%.1f fps, %s renderer), %lld source frames skipped; "
-          "latency from capture to screen: mean %.1f ms, max %.1f ms, %lld frames over one "
-          "frame interval (%.1f ms)\n",
-          (long long)u->frames_shown, secs, secs > 0 ? u->frames_shown / secs : 0.0,
-          window_renderer_name(u->win),
-          (long long)(u->seqs_before + u->last_seq + 1 - u->frames_shown),
-          u->latency_n ? 1e3 * u->latency_sum / u->latency_n : 0.0,
-          1e3 * u->latency_max, (long long)u->latency_late, 1e3 * u->frame_interval);
+  print_display_summary(u, secs);
   live_log_summary(u->log, secs, 0);
   return code;
 }

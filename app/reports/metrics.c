@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/atomic_file.h"
 #include "common/json_out.h"
 
 static double ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
@@ -158,7 +159,7 @@ int metrics_compute(metrics_report *r, int num_classes, int n, const int *truth,
 
 /* ---- text report --------------------------------------------------------- */
 
-static const char *class_name(const char *const *names, int c, char *buf, size_t len) {
+const char *metrics_class_name(const char *const *names, int c, char *buf, size_t len) {
   if (names && names[c])
     return names[c];
   snprintf(buf, len, "class %d", c);
@@ -171,13 +172,13 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
   /* Name column as wide as the longest label, like scikit-learn. */
   int width = (int)strlen("balanced accuracy");
   for (int c = 0; c < k; c++) {
-    int len = (int)strlen(class_name(class_names, c, buf, sizeof buf));
+    int len = (int)strlen(metrics_class_name(class_names, c, buf, sizeof buf));
     if (len > width)
       width = len;
   }
   fprintf(out, "%*s  %9s %9s %9s %9s\n\n", width, "", "precision", "recall", "f1-score", "support");
   for (int c = 0; c < k; c++)
-    fprintf(out, "%*s  %9.4f %9.4f %9.4f %9d\n", width, class_name(class_names, c, buf, sizeof buf),
+    fprintf(out, "%*s  %9.4f %9.4f %9.4f %9d\n", width, metrics_class_name(class_names, c, buf, sizeof buf),
             r->precision[c], r->recall[c], r->f1[c], r->support[c]);
   fputc('\n', out);
   fprintf(out, "%*s  %9s %9s %9.4f %9d\n", width, "accuracy", "", "", r->accuracy, r->n);
@@ -192,7 +193,7 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
   /* Confusion tables: columns as wide as the widest of name and number. */
   int cw = 6;
   for (int c = 0; c < k; c++) {
-    int len = (int)strlen(class_name(class_names, c, buf, sizeof buf));
+    int len = (int)strlen(metrics_class_name(class_names, c, buf, sizeof buf));
     if (len > cw)
       cw = len;
   }
@@ -205,7 +206,7 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
     cw = digits;
   int rw = (int)strlen("true \\ predicted");
   for (int c = 0; c < k; c++) {
-    int len = (int)strlen(class_name(class_names, c, buf, sizeof buf));
+    int len = (int)strlen(metrics_class_name(class_names, c, buf, sizeof buf));
     if (len > rw)
       rw = len;
   }
@@ -214,10 +215,10 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
             table == 0 ? "counts" : "% of each true class");
     fprintf(out, "%-*s", rw, "true \\ predicted");
     for (int c = 0; c < k; c++)
-      fprintf(out, "  %*s", cw, class_name(class_names, c, buf, sizeof buf));
+      fprintf(out, "  %*s", cw, metrics_class_name(class_names, c, buf, sizeof buf));
     fputc('\n', out);
     for (int t = 0; t < k; t++) {
-      fprintf(out, "%-*s", rw, class_name(class_names, t, buf, sizeof buf));
+      fprintf(out, "%-*s", rw, metrics_class_name(class_names, t, buf, sizeof buf));
       for (int p = 0; p < k; p++) {
         int v = r->confusion[t * k + p];
         if (table == 0)
@@ -234,8 +235,8 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
 
 int metrics_write_json(const char *path, const metrics_report *r, const char *const *class_names,
                        char *err, size_t errlen) {
-  json_file jf;
-  if (json_file_open(&jf, path, err, errlen) != 0)
+  atomic_file jf;
+  if (atomic_file_open(&jf, path, err, errlen) != 0)
     return -1;
   const int k = r->num_classes;
   char buf[32];
@@ -255,12 +256,12 @@ int metrics_write_json(const char *path, const metrics_report *r, const char *co
   json_key(&j, "classes");
   json_begin_array(&j, 1);
   for (int c = 0; c < k; c++)
-    json_string(&j, class_name(class_names, c, buf, sizeof buf));
+    json_string(&j, metrics_class_name(class_names, c, buf, sizeof buf));
   json_end_array(&j);
   json_key(&j, "per_class");
   json_begin_object(&j, 0);
   for (int c = 0; c < k; c++) {
-    json_key(&j, class_name(class_names, c, buf, sizeof buf));
+    json_key(&j, metrics_class_name(class_names, c, buf, sizeof buf));
     json_begin_object(&j, 1);
     json_key(&j, "precision");
     json_number(&j, r->precision[c]);
@@ -285,5 +286,5 @@ int metrics_write_json(const char *path, const metrics_report *r, const char *co
   json_key(&j, "images");
   json_int(&j, r->n);
   json_end_object(&j);
-  return json_file_close(&jf, json_out_status(&j) == 0, err, errlen);
+  return atomic_file_close(&jf, json_out_status(&j) == 0, err, errlen);
 }

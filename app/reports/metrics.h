@@ -79,4 +79,7 @@ void metrics_print(FILE *out, const metrics_report *r, const char *const *class_
 int metrics_write_json(const char *path, const metrics_report *r, const char *const *class_names,
                        char *err, size_t errlen);
 
+/* names[c], or "class C" in buf when there are no names. */
+const char *metrics_class_name(const char *const *names, int c, char *buf, size_t len);
+
 #endif

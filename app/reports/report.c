@@ -14,13 +14,6 @@
 
 #include "reports/report_canvas.h"
 
-static const char *class_name(const char *const *names, int c, char *buf, size_t len) {
-  if (names && names[c])
-    return names[c];
-  snprintf(buf, len, "class %d", c);
-  return buf;
-}
-
 /* ---- confusion heatmap --------------------------------------------------- */
 
 enum { CM_LEFT = 170, CM_TOP = 84, CM_BAR_GAP = 24, CM_BAR_W = 18, CM_RIGHT = 96, CM_BOTTOM = 84 };
@@ -139,7 +132,7 @@ int report_confusion_png(const char *path, const metrics_report *r, const char *
 
   /* Class names: true classes left of the rows, predicted below the columns. */
   for (int c = 0; c < k; c++) {
-    const char *nm = class_name(class_names, c, name, sizeof name);
+    const char *nm = metrics_class_name(class_names, c, name, sizeof name);
     rc_text(&cv, cv.label, nm, l.grid_x - 8, l.grid_y + c * l.cell + l.cell / 2, RC_RIGHT,
             RC_MIDDLE, RC_INK, 0, CM_LEFT - 48);
     TTF_Font *xf = rc_text_width(cv.label, nm) <= l.cell - 4 ? cv.label : cv.small;
@@ -238,11 +231,11 @@ int report_grid_png(const char *path, const char *title, const float *images, in
     rc_fill(&cv, th.x - G_BORDER, th.y - G_BORDER, th.w + 2 * G_BORDER, th.h + 2 * G_BORDER, col);
     rc_image(&cv, images + (size_t)s * stride, c, h, w, th.x, th.y, th.w, th.h);
     int cx = th.x + th.w / 2, ty = th.y + th.h + G_BORDER + 6;
-    snprintf(buf, sizeof buf, "true: %s", class_name(class_names, truth[s], name, sizeof name));
+    snprintf(buf, sizeof buf, "true: %s", metrics_class_name(class_names, truth[s], name, sizeof name));
     rc_text(&cv, cv.small, buf, cx, ty, RC_CENTER, RC_TOP, col, 0, G_TILE_W - 6);
     /* Mistakes get a bold prediction when it fits; a long class name is cut
      * rather than the confidence. */
-    const char *pname = class_name(class_names, pred[s], name, sizeof name);
+    const char *pname = metrics_class_name(class_names, pred[s], name, sizeof name);
     char pct[16], fitted[64];
     snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * confidence[s]);
     TTF_Font *pf = ok ? cv.small : cv.bold;

@@ -5,6 +5,8 @@
  */
 #include "reports/report_canvas.h"
 
+#include "common/atomic_file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -49,33 +51,7 @@ int rc_init(rc_canvas *c, int w, int h, char *err, size_t errlen) {
 }
 
 int rc_save_png(rc_canvas *c, const char *path, char *err, size_t errlen) {
-  char tmp[4096];
-  int n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-  if (n < 0 || (size_t)n >= sizeof tmp) {
-    snprintf(err, errlen, "%s: path too long", path);
-    return -1;
-  }
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: cannot create a temporary file in its folder: %s", path,
-             strerror(errno));
-    return -1;
-  }
-  /* mkstemp makes 0600 files; reports are meant to be shared. SDL_image
-   * reopens the file by name, so the descriptor is only used for the mode. */
-  (void)fchmod(fd, 0644);
-  close(fd);
-  if (IMG_SavePNG(c->s, tmp) != 0) {
-    snprintf(err, errlen, "%s: cannot write PNG: %s", path, IMG_GetError());
-    unlink(tmp);
-    return -1;
-  }
-  if (rename(tmp, path) != 0) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  return atomic_save_png(c->s, path, err, errlen);
 }
 
 /* ---- pixels -------------------------------------------------------------- */

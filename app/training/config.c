@@ -225,15 +225,17 @@ int train_text_append(char **buf, size_t *len, const char *fmt, ...) {
   return 0;
 }
 
-/* "value" of one key, as the checkpoint stores it. */
-static void format_value(const train_config *cfg, const config_key *k, char *out, size_t len) {
+/* "value" of one key: exact (as the checkpoint stores it, floats that
+ * round-trip) or short (for people: %g). */
+static void format_value(const train_config *cfg, const config_key *k, int exact, char *out,
+                         size_t len) {
   const void *v = cfield(cfg, k);
   switch (k->type) {
     case KEY_PATH: snprintf(out, len, "%s", (const char *)v); break;
     case KEY_INT:
     case KEY_SET:
     case KEY_UNSET: snprintf(out, len, "%d", *(const int *)v); break;
-    case KEY_FLOAT: snprintf(out, len, "%.9g", *(const float *)v); break; /* round-trips */
+    case KEY_FLOAT: snprintf(out, len, exact ? "%.9g" : "%g", *(const float *)v); break;
     case KEY_U64: snprintf(out, len, "%" PRIu64, *(const uint64_t *)v); break;
     case KEY_CHOICE: snprintf(out, len, "%s", weight_modes[*(const class_weight_mode *)v]); break;
   }
@@ -243,7 +245,7 @@ int train_config_format(const train_config *cfg, unsigned only, char **buf, size
   for (size_t n = 0; n < NUM_KEYS; n++) {
     if (only && !(keys[n].flags & only)) continue;
     char value[TRAIN_PATH_MAX + 32];
-    format_value(cfg, &keys[n], value, sizeof value);
+    format_value(cfg, &keys[n], 1, value, sizeof value);
     if (train_text_append(buf, len, "%s=%s\n", keys[n].key, value) != 0) return -1;
   }
   return 0;
@@ -261,7 +263,7 @@ void train_config_log_line(const train_config *cfg, char *out, size_t len) {
   for (size_t n = 0; n < NUM_KEYS && used + 1 < len; n++) {
     if (!(keys[n].flags & CONFIG_LOG)) continue;
     char value[64];
-    format_value(cfg, &keys[n], value, sizeof value);
+    format_value(cfg, &keys[n], 0, value, sizeof value);
     int w = snprintf(out + used, len - used, "%s%s=%s", used ? " " : "", keys[n].key, value);
     if (w < 0) break;
     used += (size_t)w < len - used ? (size_t)w : len - used - 1;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/atomic_file.h"
 #include "common/json_out.h"
 #include "reports/metrics.h"
 #include "reports/report.h"
@@ -17,8 +18,8 @@ void session_write_logs(train_session *s) {
   char *dot = strrchr(base, '.');
   if (dot && strcmp(dot, ".emo") == 0) *dot = '\0';
   snprintf(path, sizeof path, "%s.log.csv", base);
-  json_file f;
-  if (json_file_open(&f, path, err, sizeof err) != 0) {
+  atomic_file f;
+  if (atomic_file_open(&f, path, err, sizeof err) != 0) {
     session_warn(s, "%s", err);
     return;
   }
@@ -28,7 +29,7 @@ void session_write_logs(train_session *s) {
     fprintf(f.f, "%d,%.6g,%.5f,%.5f,%.5f,%.5f,%.5f,%.1f\n", e->epoch, e->lr, e->train_loss,
             e->train_acc, e->val_loss, e->val_acc, e->val_macro_f1, e->seconds);
   }
-  if (json_file_close(&f, 1, err, sizeof err) != 0) session_warn(s, "%s", err);
+  if (atomic_file_close(&f, 1, err, sizeof err) != 0) session_warn(s, "%s", err);
 
   int n = s->st.num_records;
   float *series = malloc(sizeof(float) * 4 * (n ? n : 1));

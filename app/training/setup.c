@@ -279,6 +279,9 @@ static int finish_setup(train_session *s, char *err, size_t errlen) {
     return -1;
   }
   nn_net_set_frozen(s->model.net, cfg->freeze);
+  char settings[2048];
+  train_config_log_line(cfg, settings, sizeof settings);
+  session_say(s, "settings: %s", settings);
   char summary[8192];
   nn_net_summary(s->model.net, summary, sizeof summary);
   for (char *line = summary, *nl; *line; line = nl + 1) {

@@ -1,13 +1,13 @@
-/* test_live: integration tests of the live command, driving the emocam binary
- * (one scenario per ctest, named by argv[1]): headless replay and its CSV,
- * the screenshot run, clean exits on SIGINT/SIGTERM with a complete CSV (the
- * window under SDL's dummy video driver, headless on the fake camera), camera
- * unplug, the demo-clip fallback, usage errors, and agreement with
- * `emocam predict` once the default model exists.
+/* test_live: integration tests of the live command on video files, driving
+ * the emocam binary (one scenario per ctest, named by argv[1]): headless
+ * replay and its CSV, the screenshot run, the demo-clip fallback, usage
+ * errors, face following, and agreement with `emocam predict` once the
+ * default model exists. The camera's scenarios: test_live_camera.c.
  */
 #include <SDL.h>
 #include <SDL_image.h>
 #include <errno.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -20,151 +20,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "live_run.h"
 #include "test_support.h"
 
 #define K TEST_CLASSES
-static const char *header =
-    "frame,time_s,face,x,y,w,h,label,confidence,p_angry,p_disgust,p_fear,p_happy,p_neutral,p_sad,p_surprise,"
-    "smoothed_label";
-static char tmp[256];   /* scratch folder of this run */
-static char model[300]; /* tiny 7-class model made with the nn API */
-
-typedef struct {
-  const char *env[6];   /* extra NAME=VALUE for the child, NULL-terminated */
-  int signal_after_ms;  /* >0: send `sig` this long after the start */
-  int sig;
-  int timeout_ms;       /* kill -9 and fail after this */
-} run_opts;
-
-/* Runs emocam with argv (argv[0] ignored), stdout/stderr into files of tmp.
- * Returns the exit code, or -1 if it did not exit normally in time. */
-static int run(char **argv, const run_opts *o) {
-  char out[300], errf[300];
-  snprintf(out, sizeof out, "%s/stdout", tmp);
-  snprintf(errf, sizeof errf, "%s/stderr", tmp);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int fe = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    for (int i = 0; o && o->env[i]; i++) putenv((char *)o->env[i]);
-    argv[0] = (char *)EMOCAM_BIN;
-    execv(EMOCAM_BIN, argv);
-    _exit(127);
-  }
-  int status = 0, waited = 0, signalled = 0;
-  int timeout = o && o->timeout_ms ? o->timeout_ms : 60000;
-  for (;;) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (o && o->signal_after_ms > 0 && !signalled && waited >= o->signal_after_ms) {
-      kill(pid, o->sig);
-      signalled = 1;
-    }
-    if (waited >= timeout) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      check_fail_at(__FILE__, __LINE__, "emocam did not exit within %d ms", timeout);
-      return -1;
-    }
-    usleep(10000);
-    waited += 10;
-  }
-  if (!WIFEXITED(status)) {
-    check_fail_at(__FILE__, __LINE__, "emocam died of signal %d", WTERMSIG(status));
-    return -1;
-  }
-  return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  char *s = malloc((size_t)n + 1);
-  size_t got = fread(s, 1, (size_t)n, f);
-  s[got] = '\0';
-  fclose(f);
-  return s;
-}
-
-static char *run_stderr(void) {
-  char p[300];
-  snprintf(p, sizeof p, "%s/stderr", tmp);
-  return slurp(p);
-}
-
-/* Checks a CSV written by emocam: exact header, rows complete (17 fields,
- * probabilities summing to 1, label = argmax, known smoothed label, a box
- * inside the frame), a frame's first row face 0 (or -1: the centre square)
- * and its further faces numbered on, frame numbers increasing. Returns the
- * number of frames; *last_frame the last frame. */
-static int check_csv(const char *path, long *last_frame) {
-  char *s = slurp(path);
-  CHECK(s != NULL, "%s missing", path);
-  if (!s) return -1;
-  size_t len = strlen(s);
-  CHECK(len > 0 && s[len - 1] == '\n', "%s does not end with a complete line", path);
-  char *save = NULL;
-  char *line = strtok_r(s, "\n", &save);
-  CHECK(line && strcmp(line, header) == 0, "header is '%s'", line ? line : "(none)");
-  int rows = 0, frames = 0;
-  long prev = -1, prev_face = -1;
-  while ((line = strtok_r(NULL, "\n", &save))) {
-    char *f[20], *sv = NULL;
-    int n = 0;
-    for (char *t = strtok_r(line, ",", &sv); t && n < 20; t = strtok_r(NULL, ",", &sv)) f[n++] = t;
-    CHECK(n == 17, "row %d has %d fields", rows + 1, n);
-    if (n != 17) break;
-    long frame = strtol(f[0], NULL, 10), face = strtol(f[2], NULL, 10);
-    long bx = strtol(f[3], NULL, 10), by = strtol(f[4], NULL, 10);
-    long bw = strtol(f[5], NULL, 10), bh = strtol(f[6], NULL, 10);
-    if (face <= 0) {
-      CHECK(frame > prev, "row %d: frame %ld after %ld", rows + 1, frame, prev);
-      frames++;
-    } else {
-      CHECK(frame == prev && face == prev_face + 1, "row %d: face %ld of frame %ld after face %ld of %ld",
-            rows + 1, face, frame, prev_face, prev);
-    }
-    CHECK(bw > 0 && bh > 0 && bx > -bw && by > -bh, "row %d: box %ld,%ld %ldx%ld", rows + 1, bx,
-          by, bw, bh);
-    prev = frame;
-    prev_face = face;
-
-    double sum = 0, best = -1;
-    int arg = -1;
-    for (int c = 0; c < K; c++) {
-      double p = strtod(f[9 + c], NULL);
-      sum += p;
-      if (p > best) best = p, arg = c;
-    }
-    CHECK(sum > 0.999 && sum < 1.001, "row %d: probabilities sum to %f", rows + 1, sum);
-    CHECK(strcmp(f[7], test_class_names[arg]) == 0, "row %d: label %s, argmax %s", rows + 1, f[7],
-          test_class_names[arg]);
-    CHECK(fabs(strtod(f[8], NULL) - best) < 1e-4, "row %d: confidence %s, max %f", rows + 1, f[8],
-          best);
-    int known = 0;
-    for (int c = 0; c < K; c++) known |= strcmp(f[16], test_class_names[c]) == 0;
-    CHECK(known, "row %d: smoothed_label '%s'", rows + 1, f[16]);
-    rows++;
-  }
-  free(s);
-  if (last_frame) *last_frame = prev;
-  return frames;
-}
-
-static int count_lines(const char *path) {
-  char *s = slurp(path);
-  int n = 0;
-  for (char *c = s; c && *c; c++) n += *c == '\n';
-  free(s);
-  return n;
-}
-
-static int exists(const char *p) { return access(p, R_OK) == 0; }
+/* The run's scratch folder and tiny 7-class model (live_run.c). */
+static char *const tmp = live_tmp;
+static char *const model = live_model;
 
 #define APP_CLIP EMOCAM_FIXTURES "/app/clip.mp4"
 
@@ -356,125 +218,6 @@ static int t_screenshot(void) {
 }
 
 /* A window run (a looping video) or a headless camera run ended by sig. */
-static int t_signal(int sig, int headless) {
-  char csv[300];
-  snprintf(csv, sizeof csv, "%s/sig.csv", tmp);
-  run_opts o = no_display;
-  o.signal_after_ms = 1500;
-  o.sig = sig;
-  o.timeout_ms = 15000;
-  char *wargv[] = {"emocam", "--video", APP_CLIP, "--model", model, "--csv", csv, NULL};
-  char *hargv[] = {"emocam", "--camera", "/dev/video-fake0", "--headless", "--model", model,
-                   "--csv", csv, NULL};
-  if (headless) {
-    o.env[0] = "LD_PRELOAD=" FAKECAM_LIB;
-    o.env[1] = "FAKECAM_FORMATS=yuyv";
-    o.env[2] = NULL;
-  }
-  int rc = run(headless ? hargv : wargv, &o);
-  char *err = run_stderr();
-  CHECK(rc == 0, "%s run, signal %d: exit %d: %s", headless ? "headless" : "window", sig, rc,
-        err ? err : "");
-  int rows = check_csv(csv, NULL);
-  CHECK(rows >= 5, "only %d CSV rows after 1.5 s", rows);
-  char want[64];
-  snprintf(want, sizeof want, "frames: %d processed", rows);
-  CHECK(err && strstr(err, want), "summary does not report the %d frames: %s", rows, err ? err : "");
-  free(err);
-  return 0;
-}
-
-static int t_unplug(void) {
-  char csv[300];
-  snprintf(csv, sizeof csv, "%s/unplug.csv", tmp);
-  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=20", NULL}, 0, 0, 15000};
-  char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--headless", "--model", model, "--csv",
-                  csv, NULL};
-  int rc = run(argv, &o);
-  char *err = run_stderr();
-  int rows = check_csv(csv, NULL);
-  CHECK(rc == 1, "unplugged camera: exit %d, expected 1: %s", rc, err ? err : "");
-  char want[64];
-  snprintf(want, sizeof want, "camera disconnected after %d frames", rows);
-  CHECK(rows > 0 && err && strstr(err, want), "%d rows; stderr: %s", rows, err);
-  free(err);
-  return 0;
-}
-
-/* Window on a camera that unplugs and stays away: the banner is shown (the
- * screenshot at exit has its colour in the middle), SIGINT still exits 0. */
-static int t_disconnect_window(void) {
-  char png[300];
-  snprintf(png, sizeof png, "%s/gone.png", tmp);
-  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=10", "SDL_VIDEODRIVER=dummy",
-                 "SDL_RENDER_DRIVER=software"},
-                2000, SIGINT, 15000};
-  char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--model", model, "--screenshot", png,
-                  NULL};
-  int rc = run(argv, &o);
-  char *err = run_stderr();
-  CHECK(rc == 0, "exit %d: %s", rc, err ? err : "");
-  free(err);
-  SDL_Surface *s = IMG_Load(png);
-  CHECK(s != NULL, "no screenshot %s", png);
-  if (!s) return 0;
-  SDL_Surface *rgb = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_RGB24, 0);
-  int banner = 0;
-  for (int y = rgb->h / 2 - 30; y < rgb->h / 2 + 30; y++)
-    for (int x = 0; x < rgb->w; x++) {
-      const Uint8 *p = (const Uint8 *)rgb->pixels + y * rgb->pitch + x * 3;
-      banner += p[0] > 200 && p[1] > 80 && p[1] < 140 && p[2] > 60 && p[2] < 120;
-    }
-  CHECK(banner > 100, "no 'camera disconnected' banner in the screenshot (%d pixels)", banner);
-  SDL_FreeSurface(rgb);
-  SDL_FreeSurface(s);
-  return 0;
-}
-
-/* The camera comes back after an unplug: the window keeps going (the
- * capture layer reconnects) and reaches --frames. */
-static int t_reconnect_window(void) {
-  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, "FAKECAM_UNPLUG_AFTER=10", "FAKECAM_RETURN_AFTER=1",
-                 "SDL_VIDEODRIVER=dummy", "SDL_RENDER_DRIVER=software"},
-                0, 0, 20000};
-  char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--model", model, "--frames", "40",
-                  NULL};
-  int rc = run(argv, &o);
-  char *err = run_stderr();
-  CHECK(rc == 0 && err && strstr(err, "display: 40 frames"), "exit %d: %s", rc, err ? err : "");
-  free(err);
-  return 0;
-}
-
-/* --record on the camera writes an .mkv; --list-cameras runs. */
-static int t_record(void) {
-  char mkv[300];
-  snprintf(mkv, sizeof mkv, "%s/rec.mkv", tmp);
-  run_opts o = {{"LD_PRELOAD=" FAKECAM_LIB, NULL}, 0, 0, 20000};
-  char *argv[] = {"emocam", "--camera", "/dev/video-fake0", "--headless", "--model", model,
-                  "--frames", "20", "--size", "320x240", "--fps", "30", "--record", mkv, NULL};
-  int rc = run(argv, &o);
-  char *err = run_stderr();
-  CHECK(rc == 0 && err && strstr(err, "frames: 20 processed"), "exit %d: %s", rc,
-        err ? err : "");
-  CHECK(err && strstr(err, "camera: 320x240"), "granted size not reported: %s", err ? err : "");
-  free(err);
-  struct stat st;
-  CHECK(stat(mkv, &st) == 0 && st.st_size > 1000, "recording %s missing or empty", mkv);
-
-  /* Listing scans /dev, where the fake camera has no node: it prints the
-   * machine's cameras or says there are none. */
-  char *largv[] = {"emocam", "--list-cameras", NULL};
-  rc = run(largv, NULL);
-  char out[300];
-  snprintf(out, sizeof out, "%s/stdout", tmp);
-  char *text = slurp(out);
-  CHECK(rc == 0 && text && (strstr(text, "/dev/video") || strstr(text, "no cameras found")),
-        "--list-cameras: exit %d: %s", rc, text ? text : "");
-  free(text);
-  return 0;
-}
-
 static int t_fallback(void) {
   if (exists("/dev/video0")) {
     printf("skipped: /dev/video0 exists, no fallback to the demo clip\n");
@@ -568,11 +311,6 @@ static int t_errors(void) {
   return 0;
 }
 
-static void cleanup(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
-}
 
 /* From a headless summary: the percentages of "accuracy vs ...: raw P%" and
  * "IoU >= 0.5 in ... (P%)"; -1 where missing. */
@@ -692,32 +430,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: test_live SCENARIO\n");
     return 2;
   }
-  snprintf(tmp, sizeof tmp, "/tmp/test_live_XXXXXX");
-  if (!mkdtemp(tmp)) {
-    perror("mkdtemp");
-    return 1;
-  }
-  snprintf(model, sizeof model, "%s/tiny.emo", tmp);
-  test_save_tiny_model(model, TEST_ARCH_TWO_CONV, 11);
+  if (live_setup() != 0) return 1;
   const char *s = argv[1];
   int rc = 2;
   if (!strcmp(s, "headless")) rc = t_headless();
   else if (!strcmp(s, "rows1050")) rc = t_rows1050();
   else if (!strcmp(s, "predict")) rc = t_predict();
   else if (!strcmp(s, "screenshot")) rc = t_screenshot();
-  else if (!strcmp(s, "sigint_window")) rc = t_signal(SIGINT, 0);
-  else if (!strcmp(s, "sigterm_window")) rc = t_signal(SIGTERM, 0);
-  else if (!strcmp(s, "sigint_headless")) rc = t_signal(SIGINT, 1);
-  else if (!strcmp(s, "sigterm_headless")) rc = t_signal(SIGTERM, 1);
-  else if (!strcmp(s, "unplug")) rc = t_unplug();
-  else if (!strcmp(s, "disconnect_window")) rc = t_disconnect_window();
   else if (!strcmp(s, "fallback")) rc = t_fallback();
-  else if (!strcmp(s, "reconnect_window")) rc = t_reconnect_window();
-  else if (!strcmp(s, "record")) rc = t_record();
   else if (!strcmp(s, "errors")) rc = t_errors();
   else if (!strcmp(s, "faces")) rc = t_faces();
   else fprintf(stderr, "test_live: unknown scenario '%s'\n", s);
-  cleanup();
+  live_cleanup();
   if (rc == 77 || rc == 2) return rc;
   return check_finish("test_live %s", s);
 }
