@@ -191,8 +191,9 @@ int dataset_load(dataset *ds, const char *dir, int c, int h, int w, float crop_s
     snprintf(err, errlen, "%s: no decodable images", dir);
     goto done;
   }
-  if (ds->skipped) cli_warn("%s: skipped %d file%s that %s not decodable images", dir, ds->skipped,
-                            ds->skipped == 1 ? "" : "s", ds->skipped == 1 ? "is" : "are");
+  if (ds->skipped) cli_warn("%s: skipped %d file%s that %s not a decodable image%s", dir,
+                            ds->skipped, ds->skipped == 1 ? "" : "s",
+                            ds->skipped == 1 ? "is" : "are", ds->skipped == 1 ? "" : "s");
   rc = 0;
   goto done;
 oom:
