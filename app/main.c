@@ -13,6 +13,8 @@ static const char usage[] =
     "\n"
     "usage: emocam [--camera DEV | --video FILE] [options]   live recognition (default)\n"
     "       emocam train --data DIR --out MODEL [options]     train a model on labelled images\n"
+    "       emocam adapt [--model MODEL] --data DIR --out PERSONAL.emo\n"
+    "                                                    a personal model from a person's crops\n"
     "       emocam eval [--model MODEL] --data DIR [options]  classification report on a labelled set\n"
     "       emocam predict [--model MODEL] IMAGE...           probabilities for image files\n"
     "       emocam bench [--model MODEL | --arch FILE]        speed of inference and training\n"
@@ -30,6 +32,7 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     {"train", cmd_train}, {"eval", cmd_eval}, {"predict", cmd_predict}, {"bench", cmd_bench},
+    {"adapt", cmd_adapt},
 };
 
 int main(int argc, char **argv) {

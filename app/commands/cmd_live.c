@@ -26,6 +26,7 @@ static const char live_usage[] =
     "source:\n"
     "  --camera DEV        V4L2 camera (default " LIVE_DEFAULT_CAMERA "; without one, the demo clip)\n"
     "  --video FILE        a video file instead of the camera\n"
+    "  --loop              play the video again from the start at its end\n"
     "  --size WxH          camera frame size (default 640x480)\n"
     "  --fps N             camera frame rate (default 30)\n"
     "  --record FILE.mkv   also record the camera's frames to FILE.mkv\n"
@@ -51,6 +52,14 @@ static const char live_usage[] =
     "                      with x,y,w,h columns, how often the face box overlaps them)\n"
     "  --frames N          stop after N frames\n"
     "  --screenshot FILE   save the rendered window as PNG when the run ends\n"
+    "teaching it your face:\n"
+    "  --collect DIR       keys 1..N save the face in view (the largest, or the one\n"
+    "                      chosen with Tab) as the model's class N in DIR/<class>/; hold\n"
+    "                      a key to keep saving. T adapts the model on DIR's crops in\n"
+    "                      the background and switches to it (DIR/personal.emo), M\n"
+    "                      toggles between the original and the personal model.\n"
+    "                      Headless, with --labels: each labelled frame's face is saved\n"
+    "                      under its label\n"
     "  --help              this text\n"
     "\n"
     "keys: q/Esc quit, space pause, s screenshot, m mirror, h hide/show the overlay\n";
@@ -106,6 +115,8 @@ static int parse_options(int argc, char **argv, live_opts *o) {
       {"--record", CLI_STRING, &o->record, 0, 0},
       {"--screenshot", CLI_STRING, &o->screenshot, 0, 0},
       {"--cascade", CLI_STRING, &o->cascade, 0, 0},
+      {"--collect", CLI_STRING, &o->collect, 0, 0},
+      {"--loop", CLI_FLAG, &o->loop, 0, 0},
       {"--fps", CLI_INT, &fps, 1, 240},
       {"--frames", CLI_INT, &o->frames, 1, 1000000000L},
       {"--smooth", CLI_FLOAT, &o->smooth_s, 0.0, 60.0},
@@ -138,6 +149,18 @@ static int parse_options(int argc, char **argv, live_opts *o) {
   }
   if (o->crop_mode == CROP_CENTER && o->cascade) {
     cli_error("--cascade is for --crop face, not --crop center");
+    return -1;
+  }
+  if (o->loop && !o->video) {
+    cli_error("--loop replays a --video file");
+    return -1;
+  }
+  if (o->loop && o->headless && !o->frames) {
+    cli_error("--loop with --headless would never end: give --frames N");
+    return -1;
+  }
+  if (o->collect && o->headless && !o->labels) {
+    cli_error("--collect with --headless saves the frames of a --labels file: give --labels FILE");
     return -1;
   }
   if (o->headless && o->screenshot) {
@@ -254,9 +277,10 @@ int cmd_live(int argc, char **argv) {
     if (live_open_source(&o, &src, err, sizeof err) != CAPTURE_OK) {
       cli_error("%s", err);
     } else {
-      headless_opts ho = {o.csv,    o.labels,    o.frames, o.smooth_s, crop_scale,
-                          detector, o.max_faces, o.camera != NULL, stop};
-      code = headless_run(src, &cl, &ho);
+      headless_opts ho = {o.csv,    o.labels,    o.frames,       o.smooth_s, crop_scale,
+                          detector, o.max_faces, o.camera != NULL, stop,   o.collect,
+                          o.loop,   o.video};
+      code = headless_run(&src, &cl, &ho);
     }
     capture_close(src);
   } else {

@@ -10,5 +10,6 @@ int cmd_train(int argc, char **argv);   /* emocam train */
 int cmd_eval(int argc, char **argv);    /* emocam eval */
 int cmd_predict(int argc, char **argv); /* emocam predict */
 int cmd_bench(int argc, char **argv);   /* emocam bench */
+int cmd_adapt(int argc, char **argv);   /* emocam adapt */
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "common/cli.h"
 #include "common/clock.h"
+#include "live/collect.h"
 #include "live/frame.h"
 
 /* The next frame: CAPTURE_OK, TIMEOUT or EOF, or another code after
@@ -23,7 +24,35 @@ static int next_frame(capture_source *src, capture_frame *f, int64_t n) {
   return rc;
 }
 
-int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
+/* --collect: the frame's first crop saved under the frame's label (-1: not
+ * labelled), unless the detector is on and no face is in view (the centre
+ * square is no face). Returns 1 saved, 0 not, -1 after a printed error. */
+static int collect_labelled(collector *col, const capture_image *img, const crop_tag *tag,
+                            int detecting, int label, int64_t seq) {
+  if (label < 0 || (detecting && tag->id < 0)) return 0;
+  char err[1400];
+  int rc = collect_save(col, img, tag->box, label, seq, NULL, 0, err, sizeof err);
+  if (rc < 0) cli_error("%s", err);
+  return rc;
+}
+
+static void collect_summary(const collector *col) {
+  fprintf(stderr, "collected in %s: %d crops", col->dir, collect_total(col));
+  for (int k = 0; k < col->num_classes; k++)
+    if (col->counts[k]) fprintf(stderr, ", %s %d", col->class_names[k], col->counts[k]);
+  fputc('\n', stderr);
+}
+
+/* --loop: the video from its start again. */
+static int reopen(capture_source **src, const char *path, char *err, size_t errlen) {
+  capture_close(*src);
+  *src = NULL;
+  capture_video_opts vo = {path, CAPTURE_ALL, 0};
+  return capture_open_video(src, &vo, err, errlen) == CAPTURE_OK ? 0 : -1;
+}
+
+int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) {
+  capture_source *src = *srcp;
   char err[CAPTURE_ERR_LEN];
   int code = EXIT_OK, interrupted = 0;
   face_stage fs;
@@ -48,6 +77,18 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
     code = EXIT_RUNTIME;
     goto done;
   }
+  collector col;
+  int *labels = NULL;
+  int64_t nlabels = 0;
+  if (o->collect_dir &&
+      (live_read_labels(o->labels_path, (const char *const *)cl->model.class_names,
+                        cl->num_classes, &labels, NULL, &nlabels, err, sizeof err) != 0 ||
+       collect_open(&col, o->collect_dir, (const char *const *)cl->model.class_names,
+                    cl->num_classes, err, sizeof err) != 0)) {
+    cli_error("%s", err);
+    code = EXIT_RUNTIME;
+    goto done;
+  }
   capture_stats st;
   capture_get_stats(src, &st);
   /* Frame interval for the EMA when time stamps do not advance. */
@@ -63,6 +104,15 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
     capture_frame f;
     int rc = next_frame(src, &f, n);
     if (rc == CAPTURE_TIMEOUT) continue;
+    if (rc == CAPTURE_EOF && o->loop && n > 0) {
+      if (reopen(srcp, o->video_path, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        code = EXIT_RUNTIME;
+        break;
+      }
+      src = *srcp;
+      continue;
+    }
     if (rc == CAPTURE_EOF) break;
     if (rc != CAPTURE_OK) {
       code = EXIT_RUNTIME;
@@ -73,9 +123,16 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
     int64_t seq = f.seq;
     crop_tag tags[FACES_MAX];
     int nc = frame_crop(&fs, cl, &img, pts, input, tags, &crop_ms);
+    int saved = nc > 0 && labels ? collect_labelled(&col, &img, &tags[0], o->detector != NULL,
+                                                    seq < nlabels ? labels[seq] : -1, seq)
+                                 : 0;
     capture_release(src, &f);
     if (nc < 0) {
       cli_error("out of memory in the face detector (frame %lld)", (long long)seq);
+      code = EXIT_RUNTIME;
+      break;
+    }
+    if (saved < 0) {
       code = EXIT_RUNTIME;
       break;
     }
@@ -92,12 +149,14 @@ int headless_run(capture_source *src, classifier *cl, const headless_opts *o) {
   const char *warning = capture_error(src);
   if (code == EXIT_OK && warning && *warning) cli_warn("%s", warning);
   live_log_summary(lg, clock_now_s() - start, interrupted);
+  if (labels) collect_summary(&col);
   if (o->camera) {
     capture_get_stats(src, &st);
     fprintf(stderr, "camera: %dx%d %s at %.1f fps, %lld frames dropped\n", st.width, st.height,
             st.pixel_format, st.fps, (long long)st.dropped);
   }
 done:
+  free(labels);
   if (live_log_close(lg) != 0) code = EXIT_RUNTIME;
   free(input);
   free(probs);

@@ -21,12 +21,18 @@ typedef struct {
   int camera;              /* the source is a camera (disconnect: exit 1) */
   const volatile sig_atomic_t *stop; /* set (by a signal handler) to end the
                               run cleanly; NULL: never */
+  const char *collect_dir; /* NULL, or save each labelled frame's face crop
+                              there under its label (needs labels_path) */
+  int loop;                /* 1: a video starts again at its end (needs
+                              max_frames) */
+  const char *video_path;  /* the video to reopen for loop */
 } headless_opts;
 
-/* Runs src (borrowed, open) through cl (borrowed) until EOF, max_frames or a
- * stop signal. Prints errors as "emocam: ..." and the summary on stderr.
+/* Runs *src (borrowed, open; with loop, replaced by the video opened again
+ * at each end, the caller closing the last one) through cl (borrowed) until
+ * EOF, max_frames or a stop signal. Prints errors as "emocam: ..." and the summary on stderr.
  * Returns the exit code: 0 (end, limit or signal), 1 (runtime error, camera
  * lost, CSV not writable or labels file invalid). */
-int headless_run(capture_source *src, classifier *cl, const headless_opts *opts);
+int headless_run(capture_source **src, classifier *cl, const headless_opts *opts);
 
 #endif

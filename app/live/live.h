@@ -16,6 +16,8 @@ enum { CROP_DEFAULT, CROP_CENTER, CROP_FACE };
 
 typedef struct {
   const char *camera, *video, *model, *csv, *labels, *record, *screenshot, *cascade;
+  const char *collect; /* --collect DIR: labelled crops saved there */
+  int loop;            /* --loop: a video starts again at its end */
   int crop_mode, max_faces;
   int headless, list_cameras;
   int width, height, fps, size_given, fps_given;

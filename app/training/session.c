@@ -91,6 +91,9 @@ int train_session_resume(train_session **out, const char *path, int epochs,
 void train_session_destroy(train_session *s) {
   if (!s) return;
   train_state_free(&s->st);
+  free(s->metadata);
+  nn_net_destroy(s->teacher);
+  free(s->teacher_probs);
   dataset_free(&s->train);
   dataset_free(&s->val_own);
   free(s->split_x);
@@ -160,6 +163,7 @@ void session_restore_best(train_session *s) {
 }
 
 int session_save_checkpoint(train_session *s, char *err, size_t errlen) {
+  if (s->ephemeral) return 0;
   char *state = train_state_format(&s->st);
   if (!state) {
     snprintf(err, errlen, "out of memory formatting the training state");
@@ -231,7 +235,13 @@ static int train_batch(train_session *s, char *err, size_t errlen) {
   nn_adamw_defaults(&ao);
   ao.weight_decay = cfg->weight_decay;
   ao.clip_norm = cfg->clip_norm;
-  nn_loss_opts lo = {s->class_weights, cfg->label_smoothing};
+  nn_loss_opts lo = {s->class_weights, cfg->label_smoothing, NULL, 0.0f};
+  if (s->teacher) {
+    /* what the teacher says of the same augmented crops */
+    nn_net_forward(s->teacher, s->batch_x, m, s->teacher_probs);
+    lo.teacher = s->teacher_probs;
+    lo.teacher_weight = s->teacher_weight;
+  }
   /* step + 1: the first update already gets a non-zero warmup rate */
   int64_t step = nn_adamw_steps(s->opt) + 1;
   if (cfg->swa_epochs > 0 && step > steps_per_epoch * swa_begin(cfg) + 1)
@@ -281,7 +291,8 @@ static int end_epoch(train_session *s, char *err, size_t errlen) {
       snprintf(err, errlen, "out of memory");
       return -1;
     }
-    if (nn_model_save(cfg->out_path, &s->model, NULL, err, errlen) != 0) return -1;
+    if (!s->ephemeral && nn_model_save(cfg->out_path, &s->model, NULL, err, errlen) != 0)
+      return -1;
   } else {
     s->st.epochs_since_best++;
   }
@@ -293,7 +304,7 @@ static int end_epoch(train_session *s, char *err, size_t errlen) {
   train_progress p = {.event = TRAIN_EPOCH_END, .epoch = epoch + 1, .epochs = cfg->epochs,
                       .record = &rec, .has_val = s->val_n > 0, .best = best};
   session_progress(s, &p); /* a stop asked for here comes after the checkpoint */
-  session_write_logs(s);
+  if (!s->ephemeral) session_write_logs(s);
   if (cfg->swa_epochs > 0 && epoch >= swa_begin(cfg)) {
     if (swa_add(s) != 0) {
       snprintf(err, errlen, "out of memory");
@@ -316,7 +327,8 @@ static char *model_metadata(const train_session *s) {
   if (train_text_append(&text, &len, "made_by=emocam %s train\n", EMOCAM_VERSION) != 0 ||
       train_config_format(&s->st.cfg, CONFIG_MODEL, &text, &len) != 0 ||
       train_text_append(&text, &len, "best_epoch=%d\nbest_val_acc=%.9g\nswa_kept=%d\n",
-                        s->st.best_epoch, s->st.best_val_acc, s->swa_kept) != 0)
+                        s->st.best_epoch, s->st.best_val_acc, s->swa_kept) != 0 ||
+      (s->metadata && train_text_append(&text, &len, "%s", s->metadata) != 0))
     return NULL;
   return text;
 }
@@ -329,8 +341,9 @@ static int finish(train_session *s, char *err, size_t errlen) {
     session_restore_best(s);
   } else {
     if (swa_finish(s, err, errlen) != 0) return -1;
-    session_write_logs(s); /* the curves say what became of the mean */
   }
+  if (s->st.swa_count || s->ephemeral)
+    session_write_logs(s); /* what became of the mean; an ephemeral run logs once */
   session_calibrate(s);
   if (!(s->model.train_state = model_metadata(s))) {
     snprintf(err, errlen, "out of memory");

@@ -52,7 +52,21 @@ typedef struct {
 typedef struct {
   dataset *train;      /* taken over by the session (moved: *train is zeroed) */
   const nn_model *init; /* borrowed, read during create only; its class list
-                           is kept even when train lacks some of the classes */
+                           and temperature are kept even when train lacks
+                           some of the classes */
+  const char *metadata; /* NULL, or "key=value\n" lines (copied) the finished
+                           model carries besides the settings: what it was
+                           adapted from, say */
+  const nn_model *teacher; /* borrowed, read during create only (copied), or
+                              NULL: a model of the same classes whose
+                              probabilities on each training batch are
+                              mixed into the targets (distillation; an
+                              ephemeral run only: checkpoints do not keep it) */
+  float teacher_weight;  /* its share of each target, 0..1 */
+  int ephemeral;        /* 1: a run of seconds (adaptation): no checkpoint and
+                           no best-so-far model between epochs, so a stop
+                           writes nothing; the model and its log are written
+                           when it finishes */
 } train_inputs;
 
 typedef struct train_session train_session;

@@ -38,6 +38,11 @@ struct train_session {
   int64_t correct, seen;
   float last_lr;
   int finished;
+  char *metadata; /* train_inputs.metadata's copy, or NULL */
+  int ephemeral;  /* train_inputs.ephemeral */
+  nn_net *teacher;      /* owned copy of train_inputs.teacher's net, folded, or NULL */
+  float teacher_weight;
+  float *teacher_probs; /* [batch, K] */
 };
 
 /* Observer calls: printf-style lines, and progress (returns 1 to stop). */

@@ -243,6 +243,7 @@ static int build_net(train_session *s, const nn_model *init, char *err, size_t e
     int same = same_class_lists(init, &s->train);
     int copied = take_pretrained(s->model.net, init->net, same);
     if (copied < 0) goto oom;
+    if (keep_classes) nn_net_set_temperature(s->model.net, nn_net_temperature(init->net));
     session_say(s, "initialised %d of %d tensors from %s%s", copied,
                 nn_net_num_tensors(s->model.net), cfg->init_path[0] ? cfg->init_path : "the model",
                 same ? "" : " (new classifier head for the new classes)");
@@ -269,6 +270,32 @@ static int allocate_buffers(train_session *s) {
   return (s->batch_x && s->batch_probs && s->batch_y && s->order && s->val_probs && s->val_logits)
              ? 0
              : -1;
+}
+
+/* The teacher's own copy, folded for inference, for batches of the run. */
+static int copy_teacher(train_session *s, const nn_model *t, float weight, char *err,
+                        size_t errlen) {
+  if (!s->ephemeral) {
+    snprintf(err, errlen, "a teacher model is for ephemeral runs only (checkpoints do not keep it)");
+    return -1;
+  }
+  if (t->num_classes != s->model.num_classes) {
+    snprintf(err, errlen, "the teacher has %d classes, the model %d", t->num_classes,
+             s->model.num_classes);
+    return -1;
+  }
+  if (nn_net_create(&s->teacher, nn_net_arch_text(t->net), "teacher", t->num_classes,
+                    s->st.cfg.batch, 1, err, errlen) != 0)
+    return -1;
+  nn_net_copy_matching(s->teacher, t->net);
+  nn_net_set_temperature(s->teacher, nn_net_temperature(t->net));
+  s->teacher_weight = weight;
+  s->teacher_probs = malloc(sizeof(float) * (size_t)s->st.cfg.batch * t->num_classes);
+  if (!s->teacher_probs) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  return nn_net_fold_batchnorm(s->teacher, err, errlen);
 }
 
 /* Class weights, buffers, frozen layers and the net's summary. */
@@ -301,7 +328,14 @@ int session_setup_fresh(train_session *s, const train_inputs *in, char *err, siz
   s->st.best_val_acc = -1;
   snprintf(s->ckpt_path, sizeof s->ckpt_path, "%s.ckpt", cfg->out_path);
   snprintf(s->swa_path, sizeof s->swa_path, "%s.swa", s->ckpt_path);
-  nn_set_threads(cfg->threads);
+  /* The pool is process-wide: a window adapting in the background keeps the
+   * count the live path runs with (restarting the pool under it is unsafe). */
+  if (cfg->threads == 0 || cfg->threads != nn_get_threads()) nn_set_threads(cfg->threads);
+  if (in && in->metadata && !(s->metadata = strdup(in->metadata))) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  s->ephemeral = in && in->ephemeral;
   if (in && in->train) {
     s->train = *in->train; /* moved */
     memset(in->train, 0, sizeof *in->train);
@@ -314,6 +348,8 @@ int session_setup_fresh(train_session *s, const train_inputs *in, char *err, siz
   }
   int rc = build_net(s, from, err, errlen);
   nn_model_free(&init);
+  if (rc == 0 && in && in->teacher)
+    rc = copy_teacher(s, in->teacher, in->teacher_weight, err, errlen);
   return rc == 0 ? finish_setup(s, err, errlen) : -1;
 }
 

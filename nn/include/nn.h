@@ -83,6 +83,11 @@ const float *nn_net_logits(const nn_net *net);
 typedef struct {
   const float *class_weights; /* [classes] per-class loss weights, or NULL */
   float label_smoothing;      /* 0 (none) .. <1 */
+  /* Distillation: probabilities of another model (a teacher) for the same
+   * batch, [n, classes], or NULL; each target becomes
+   * (1 - teacher_weight) * smoothed one-hot + teacher_weight * teacher. */
+  const float *teacher;
+  float teacher_weight;       /* 0 .. 1 */
 } nn_loss_opts;
 
 /* One training batch: forward in training mode, softmax cross-entropy

@@ -65,7 +65,7 @@ int nn_bench(const char *arch_text, const char *source_name, int num_classes, in
   if (nn_adamw_create(&opt, net, err, errlen)) goto done;
   nn_adamw_opts o;
   nn_adamw_defaults(&o);
-  nn_loss_opts lo = {NULL, 0.0f};
+  nn_loss_opts lo = {0};
   for (int i = 0; i < 2; i++) {
     nn_net_train_batch(net, x, labels, TRAIN, &lo, NULL);
     nn_adamw_step(opt, net, &o);

@@ -24,10 +24,11 @@ void loss_softmax(float *probs, const float *logits, int n, int K, float t) {
 }
 
 float loss_xent(float *grad, const float *probs, const int *labels, int n, int K,
-                const float *class_weights, float eps) {
+                const float *class_weights, float eps, const float *teacher, float teacher_w) {
   double wsum = 0.0, total = 0.0;
   for (int i = 0; i < n; i++) wsum += class_weights ? class_weights[labels[i]] : 1.0f;
   float off = eps / (float)K, on = 1.0f - eps + off;
+  const float own = teacher ? 1.0f - teacher_w : 1.0f;
   for (int i = 0; i < n; i++) {
     const float *p = probs + (long)i * K;
     float *g = grad + (long)i * K;
@@ -35,7 +36,8 @@ float loss_xent(float *grad, const float *probs, const int *labels, int n, int K
     float scale = wsum > 0.0 ? (float)(w / wsum) : 0.0f;
     double li = 0.0;
     for (int k = 0; k < K; k++) {
-      float t = k == labels[i] ? on : off;
+      float t = own * (k == labels[i] ? on : off);
+      if (teacher) t += teacher_w * teacher[(long)i * K + k];
       /* clamp: log(0) would make one confident mistake infinite */
       if (t > 0.0f) li -= t * log(p[k] > 1e-30f ? p[k] : 1e-30f);
       g[k] = scale * (p[k] - t);

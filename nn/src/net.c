@@ -306,6 +306,8 @@ float nn_net_train_batch(nn_net *net, const float *x, const int *labels, int n,
   const float *cw = loss ? loss->class_weights : NULL;
   float smoothing = loss ? loss->label_smoothing : 0.0f;
   if (!(smoothing >= 0.0f && smoothing < 1.0f)) return -1.0f;
+  if (loss && loss->teacher && !(loss->teacher_weight >= 0.0f && loss->teacher_weight <= 1.0f))
+    return -1.0f;
   if (cw)
     for (int k = 0; k < K; k++)
       if (!(cw[k] >= 0.0f)) return -1.0f;
@@ -317,7 +319,8 @@ float nn_net_train_batch(nn_net *net, const float *x, const int *labels, int n,
   net->last_n = n;
   loss_softmax(net->dlogits, net->logits, n, K, 1.0f);
   if (probs_out) memcpy(probs_out, net->dlogits, sizeof(float) * cls);
-  float l = loss_xent(net->dlogits, net->dlogits, labels, n, K, cw, smoothing);
+  float l = loss_xent(net->dlogits, net->dlogits, labels, n, K, cw, smoothing,
+                      loss ? loss->teacher : NULL, loss ? loss->teacher_weight : 0.0f);
   run_backward(net, x, n);
   return l;
 }

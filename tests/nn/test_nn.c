@@ -183,7 +183,7 @@ static float *train_run(int threads, uint64_t seed, int steps, size_t *count) {
   nn_adamw_opts o;
   nn_adamw_defaults(&o);
   float cw[4] = {1, 2, 1, 0.5f};
-  nn_loss_opts lo = {cw, 0.1f};
+  nn_loss_opts lo = {.class_weights = cw, .label_smoothing = 0.1f};
   for (int s = 0; s < steps; s++)
     nn_net_train_batch(net, x + (s % 4) * 16 * S * S, labels + (s % 4) * 16, 16, &lo, NULL),
         nn_adamw_step(opt, net, &o);
@@ -482,7 +482,7 @@ static void test_frozen_and_modes(void) {
   CHECK(nn_net_forward(net, x, 5, p1) < 0 && nn_net_forward(net, x, 0, p1) < 0, "n range");
   int bad[4] = {0, 3, 0, 0};
   CHECK(nn_net_train_batch(net, x, bad, 4, NULL, NULL) < 0, "label out of range");
-  nn_loss_opts lo = {NULL, 1.0f};
+  nn_loss_opts lo = {.label_smoothing = 1.0f};
   CHECK(nn_net_train_batch(net, x, labels, 4, &lo, NULL) < 0, "smoothing 1");
   nn_net_destroy(net);
 }
@@ -493,7 +493,7 @@ static void test_loss_value(void) {
   float x[2] = {0.5f, -1.0f}, probs[6];
   int labels[2] = {2, 0};
   float cw[3] = {0.5f, 1.0f, 2.0f};
-  nn_loss_opts lo = {cw, 0.3f};
+  nn_loss_opts lo = {.class_weights = cw, .label_smoothing = 0.3f};
   float l = nn_net_train_batch(net, x, labels, 2, &lo, probs);
   double want = 0, wsum = 0;
   for (int i = 0; i < 2; i++) {
@@ -504,6 +504,35 @@ static void test_loss_value(void) {
   }
   want /= wsum;
   CHECK(fabs(l - want) < 1e-5, "loss %g, want %g", l, want);
+  nn_net_destroy(net);
+}
+
+/* distillation: each target mixes the teacher's probabilities in; the
+ * loss against a direct computation, and the dense bias's gradient (the
+ * batch mean of p - t) against the mixed target */
+static void test_loss_teacher(void) {
+  nn_net *net = make("input 1 1 1\ndense classes\nsoftmax\n", 3, 2, 4);
+  float x[2] = {0.5f, -1.0f}, probs[6];
+  int labels[2] = {2, 0};
+  const float teacher[6] = {0.2f, 0.5f, 0.3f, 0.6f, 0.1f, 0.3f};
+  nn_loss_opts lo = {NULL, 0.3f, teacher, 0.4f};
+  float l = nn_net_train_batch(net, x, labels, 2, &lo, probs);
+  double want = 0, g[3] = {0, 0, 0};
+  for (int i = 0; i < 2; i++)
+    for (int k = 0; k < 3; k++) {
+      double t = 0.6 * ((k == labels[i] ? 0.7 : 0.0) + 0.1) + 0.4 * teacher[3 * i + k];
+      want -= t * log(probs[3 * i + k]) / 2;
+      g[k] += (probs[3 * i + k] - t) / 2;
+    }
+  CHECK(fabs(l - want) < 1e-5, "teacher loss %g, want %g", l, want);
+  for (int i = 0; i < nn_net_num_tensors(net); i++) {
+    nn_tensor t = nn_net_tensor(net, i);
+    if (!strstr(t.name, "bias")) continue;
+    for (int k = 0; k < 3; k++)
+      CHECK(fabs(t.grad[k] - g[k]) < 1e-5, "bias grad %d: %g, want %g", k, t.grad[k], g[k]);
+  }
+  nn_loss_opts bad = {NULL, 0.0f, teacher, 1.5f};
+  CHECK(nn_net_train_batch(net, x, labels, 2, &bad, NULL) < 0, "teacher weight 1.5 accepted");
   nn_net_destroy(net);
 }
 
@@ -555,6 +584,7 @@ int main(void) {
   test_copy_matching();
   test_frozen_and_modes();
   test_loss_value();
+  test_loss_teacher();
   test_schedule();
   test_adamw_formula();
   test_reproducible();

@@ -98,7 +98,7 @@ static void check_net(const char *name, const char *arch, int n, int frozen, dou
   for (size_t i = 0; i < in * n; i++) x[i] = frand();
   for (int i = 0; i < n; i++) labels[i] = i % K;
   float cw[3] = {1.0f, 2.5f, 0.5f};
-  problem p = {net, x, labels, n, {cw, 0.1f}};
+  problem p = {net, x, labels, n, {.class_weights = cw, .label_smoothing = 0.1f}};
 
   double l0 = loss_at(&p);
   CHECK(l0 > 0.0 && isfinite(l0), "%s: loss %g", name, l0);
