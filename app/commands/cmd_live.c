@@ -62,7 +62,8 @@ static const char live_usage[] =
     "                      under its label\n"
     "  --help              this text\n"
     "\n"
-    "keys: q/Esc quit, space pause, s screenshot, m mirror, h hide/show the overlay\n";
+    "keys: q/Esc quit, space pause, s screenshot, f mirror, h hide/show the overlay,\n"
+    "      Tab next face; with --collect: 1..9 label the face, T adapt, M original/personal\n";
 
 /* "640x480" -> 640, 480. */
 static int parse_size(const char *text, int *w, int *h) {
@@ -247,6 +248,7 @@ int cmd_live(int argc, char **argv) {
       fprintf(stderr, "emocam: no camera at " LIVE_DEFAULT_CAMERA ": playing the demo clip %s\n",
               demo);
       o.video = demo;
+      o.loop = !o.headless; /* the demo keeps playing in the window */
     } else {
       cli_error("no camera at " LIVE_DEFAULT_CAMERA " and no demo clip (looked for %s); "
                 "give --camera DEV or --video FILE", demo);

@@ -147,7 +147,8 @@ int overlay_create(overlay **out, SDL_Renderer *renderer, char *err, size_t errl
     }
   }
   /* Wide enough for the longest class name of the bundled data sets. */
-  ov->name_w = text_width(&ov->atlas[FACE_TEXT], "happiness") + BAR_GAP;
+  /* room for a key number before the longest name (--collect) */
+  ov->name_w = text_width(&ov->atlas[FACE_TEXT], "9 happiness") + BAR_GAP;
   ov->pct_w = text_width(&ov->atlas[FACE_TEXT], "100%");
   *out = ov;
   return 0;
@@ -218,7 +219,10 @@ static void draw_panel(overlay *ov, const overlay_view *v, int out_w, int out_h)
     SDL_Rect track = overlay_bar_track(ov, i, out_w, out_h);
     Uint32 colour = i == top ? OVERLAY_TOP_RGB : OVERLAY_BAR_RGB;
     int text_y = track.y + track.h / 2 - text->height / 2;
-    draw_text(r, text, MARGIN + PAD, text_y, v->class_names[i], i == top ? OVERLAY_TOP_RGB : 0xe8e8e8);
+    char name[80];
+    if (v->counts) snprintf(name, sizeof name, "%d %s", i + 1, v->class_names[i]);
+    else snprintf(name, sizeof name, "%s", v->class_names[i]);
+    draw_text(r, text, MARGIN + PAD, text_y, name, i == top ? OVERLAY_TOP_RGB : 0xe8e8e8);
     fill(r, track, 0x404040, 200);
     float p = v->probs[i] < 0 ? 0 : v->probs[i] > 1 ? 1 : v->probs[i];
     SDL_Rect bar = track;
@@ -227,6 +231,10 @@ static void draw_panel(overlay *ov, const overlay_view *v, int out_w, int out_h)
     snprintf(buf, sizeof buf, "%.0f%%", 100.0 * p);
     int pct_right = track.x + track.w + BAR_GAP + ov->pct_w;
     draw_text(r, text, pct_right - text_width(text, buf), text_y, buf, 0xe8e8e8);
+    if (v->counts) { /* crops collected, at the track's right end */
+      snprintf(buf, sizeof buf, "%d", v->counts[i]);
+      draw_text(r, text, track.x + track.w - 4 - text_width(text, buf), text_y, buf, 0xffffff);
+    }
   }
 }
 
@@ -256,7 +264,9 @@ void overlay_draw(overlay *ov, const overlay_view *v, int out_w, int out_h) {
   if (v->dim) fill(r, (SDL_Rect){0, 0, out_w, out_h}, 0x000000, 150);
   if (v->show_crop) draw_outline(r, v->crop, OVERLAY_CROP_THICKNESS, OVERLAY_CROP_RGB);
   for (int i = 0; i < v->num_faces && i < OVERLAY_MAX_FACES; i++) {
-    draw_outline(r, v->faces[i], OVERLAY_CROP_THICKNESS, OVERLAY_FACE_RGB);
+    int sel = v->num_faces > 1 && i == v->selected;
+    draw_outline(r, v->faces[i], sel ? OVERLAY_SELECTED_THICKNESS : OVERLAY_CROP_THICKNESS,
+                 v->flash && i == v->selected ? OVERLAY_FLASH_RGB : OVERLAY_FACE_RGB);
     if (v->face_text[i]) draw_caption(ov, v->faces[i], v->face_text[i]);
   }
   if (v->num_classes > 0) draw_panel(ov, v, out_w, out_h);

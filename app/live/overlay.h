@@ -27,6 +27,11 @@ typedef struct {
   SDL_Rect faces[OVERLAY_MAX_FACES];          /* in window pixels */
   const char *face_text[OVERLAY_MAX_FACES];   /* caption above each box, or NULL */
   const char *status;            /* status lines ('\n'-separated), or NULL */
+  const int *counts;             /* --collect: [num_classes] crops saved per class,
+                                    shown with each bar's key number; NULL: none */
+  int selected;                  /* faces[] index of the face the panel and the
+                                    collect keys are about (outlined thicker) */
+  int flash;                     /* a crop was just saved: flash the selected box */
   const char *banner;            /* centred message, or NULL */
   int dim;                       /* veil the picture (it is stale) */
 } overlay_view;
@@ -53,5 +58,7 @@ SDL_Rect overlay_label_box(const overlay *ov, int out_w, int out_h);
 #define OVERLAY_CROP_RGB 0x4cd97bu /* crop rectangle */
 #define OVERLAY_CROP_THICKNESS 2
 #define OVERLAY_FACE_RGB 0x3fc1ffu /* face boxes and their captions */
+#define OVERLAY_FLASH_RGB 0xffffffu /* the selected box as a crop is saved */
+#define OVERLAY_SELECTED_THICKNESS 4
 
 #endif

@@ -37,6 +37,7 @@ struct pipeline {
   int64_t published, polled; /* results published / taken by poll */
   int64_t skipped;
   int failed, abort;
+  int running; /* the worker is in classifier_run with cl */
 };
 
 /* Waits on p->cv for at most ms milliseconds (p->mu held). */
@@ -70,17 +71,20 @@ static void *worker(void *arg) {
     p->has_pending = 0;
     int64_t seq = p->pending_seq;
     double pts = p->pending_pts;
+    classifier *cl = p->cl;
+    p->running = 1;
     pthread_mutex_unlock(&p->mu);
 
     double t0 = clock_now_s();
-    int rc = classifier_run(p->cl, p->working, n, p->probs_work);
+    int rc = classifier_run(cl, p->working, n, p->probs_work);
     double ms = (clock_now_s() - t0) * 1e3;
 
     pthread_mutex_lock(&p->mu);
+    p->running = 0;
     if (rc != 0) {
       p->failed = 1;
     } else {
-      memcpy(p->probs_done, p->probs_work, sizeof(float) * (size_t)n * p->cl->num_classes);
+      memcpy(p->probs_done, p->probs_work, sizeof(float) * (size_t)n * cl->num_classes);
       memcpy(p->tags_done, p->working_tags, sizeof(crop_tag) * (size_t)n);
       p->done = (pipeline_result){seq, n, pts, ms};
       p->published++;
@@ -209,4 +213,12 @@ int64_t pipeline_skipped(pipeline *p) {
   int64_t n = p->skipped;
   pthread_mutex_unlock(&p->mu);
   return n;
+}
+
+void pipeline_set_classifier(pipeline *p, classifier *cl) {
+  pthread_mutex_lock(&p->mu);
+  /* the one running finishes first: the caller may free it afterwards */
+  while (p->running && !p->abort) wait_ms(p, 50);
+  p->cl = cl;
+  pthread_mutex_unlock(&p->mu);
 }

@@ -47,6 +47,10 @@ int pipeline_poll(pipeline *p, float *probs, crop_tag *tags, pipeline_result *in
 /* Waits up to timeout_ms until the result of frame seq (or a later one) is
  * published. Returns 1 if it is, 0 on timeout, -1 if the CNN failed. */
 int pipeline_wait(pipeline *p, int64_t seq, int timeout_ms);
+/* Switches the worker to cl (borrowed, the same input shape and classes as
+ * the one before), waiting for a forward pass in progress, so that the
+ * previous classifier is free to close when this returns. Main thread only. */
+void pipeline_set_classifier(pipeline *p, classifier *cl);
 /* Submitted frames replaced before the worker took them. */
 int64_t pipeline_skipped(pipeline *p);
 

@@ -5,15 +5,18 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/cli.h"
 #include "common/clock.h"
+#include "live/collect.h"
 #include "live/frame.h"
 #include "live/live.h"
 #include "live/overlay.h"
 #include "live/pipeline.h"
+#include "live/teach.h"
 #include "live/window.h"
 
 /* Rolling figures for the status line, reset every STATUS_PERIOD_S. */
@@ -42,6 +45,7 @@ typedef struct {
   double prev_pts;
   int frame_w, frame_h;
   int paused, mirror, hide_overlay, disconnected;
+  int ended; /* a video without --loop played to its end */
   int64_t frames_shown, last_seq;
   int64_t frames_at_restart; /* frames_shown when the video was last reopened */
   int64_t seqs_before;       /* frames the sources closed at a restart delivered */
@@ -51,7 +55,43 @@ typedef struct {
   double frame_interval;           /* 1 / the source's nominal rate */
   period_stats period;
   char status[256];
+  /* teaching it your face (--collect) */
+  classifier *original;  /* borrowed: the model the run began with */
+  classifier personal;   /* DIR/personal.emo once there, else zeroed */
+  int have_personal;
+  int collecting;
+  collector col;
+  char personal_path[1100];
+  teach *job;            /* the adaptation running in the background, or NULL */
+  int held_class;        /* the number key held down (0-based class), -1: none */
+  double last_save;      /* when the last crop was saved */
+  double flash_until;    /* the selected box flashes until then */
+  int selected_id;       /* tracker id chosen with Tab; -1: the largest face */
+  char note[200];        /* a message for the status line, until note_until */
+  double note_until;
 } live_ui;
+
+/* Crops a held key saves per second at most. */
+#define COLLECT_INTERVAL_S 0.25
+#define NOTE_S 3.0
+#define FLASH_S 0.15
+
+static void say(live_ui *u, const char *msg) {
+  size_t n = strlen(msg);
+  if (n >= sizeof u->note) n = sizeof u->note - 1; /* the status line's width at most */
+  memcpy(u->note, msg, n);
+  u->note[n] = '\0';
+  u->note_until = clock_now_s() + NOTE_S;
+}
+
+/* The tracker index of the face the panel and the number keys are about:
+ * the one chosen with Tab while it is in view, else the largest; -1 none. */
+static int selected_face(const live_ui *u) {
+  const face_tracker *ft = &u->fs.tracker;
+  if (ft->count == 0) return -1;
+  int k = u->selected_id >= 0 ? faces_find(ft, u->selected_id) : -1;
+  return k >= 0 ? k : 0;
+}
 
 static void update_status(live_ui *u, double now) {
   period_stats *p = &u->period;
@@ -70,6 +110,25 @@ static void update_status(live_ui *u, double now) {
   p->since = now;
 }
 
+/* The status: the note or the adaptation's progress, then the usual lines. */
+static void teach_line(const live_ui *u, double now, char *out, size_t len, const char *rest) {
+  char first[260] = "";
+  if (u->job) {
+    teach_status st;
+    teach_poll(u->job, &st);
+    snprintf(first, sizeof first, "adapting on %d crops: %.0f%% (epoch %d/%d)",
+             collect_total(&u->col), 100 * st.fraction, st.epoch, st.epochs);
+  } else if (now < u->note_until) {
+    snprintf(first, sizeof first, "%s", u->note);
+  } else if (u->collecting) {
+    snprintf(first, sizeof first, "collecting: %d crops   keys 1-%d label the %s face, T adapts%s",
+             collect_total(&u->col), u->cl->num_classes < 9 ? u->cl->num_classes : 9,
+             u->fs.tracker.count > 1 ? "outlined face (Tab)" : "face", u->have_personal ? ", M model" : "");
+  }
+  if (first[0]) snprintf(out, len, "%s\n%s", first, rest);
+  else snprintf(out, len, "%s", rest);
+}
+
 static void render(live_ui *u) {
   double t0 = clock_now_s();
   SDL_Rect video;
@@ -85,10 +144,10 @@ static void render(live_ui *u) {
     if (live) {
       v.num_classes = u->cl->num_classes;
       v.class_names = names;
-      /* the bars: the largest face's, else the centre square's */
-      int face = ft->count > 0 && ft->t[0].shown >= 0;
-      v.probs = face ? smooth_probs(&ft->t[0].sm) : smooth_probs(&u->fs.centre);
-      v.label = face ? ft->t[0].shown : u->fs.centre_label;
+      /* the bars: the selected face's, else the centre square's */
+      int sel = selected_face(u), face = sel >= 0 && ft->t[sel].shown >= 0;
+      v.probs = face ? smooth_probs(&ft->t[sel].sm) : smooth_probs(&u->fs.centre);
+      v.label = face ? ft->t[sel].shown : u->fs.centre_label;
       if (!face && u->fs.centre_label < 0) v.num_classes = 0;
     }
     /* the crops of the frame on screen, as they were classified */
@@ -101,6 +160,7 @@ static void render(live_ui *u) {
         continue;
       }
       int k = v.num_faces++, t = faces_find(ft, c->id);
+      if (t >= 0 && t == selected_face(u)) v.selected = k;
       v.faces[k] = r;
       v.face_text[k] = NULL;
       if (live && t >= 0 && ft->t[t].shown >= 0) {
@@ -117,8 +177,18 @@ static void render(live_ui *u) {
       snprintf(status, sizeof status, "no face in view: centre crop   %s", u->status);
     else
       snprintf(status, sizeof status, "faces %d   %s", ft->count, u->status);
-    v.status = status;
-    v.banner = u->disconnected ? "camera disconnected" : u->paused ? "paused" : NULL;
+    double now = clock_now_s();
+    if (u->collecting) {
+      v.counts = u->col.counts;
+      v.flash = now < u->flash_until;
+    }
+    char line[sizeof status + 300];
+    teach_line(u, now, line, sizeof line, status);
+    v.status = line;
+    v.banner = u->disconnected ? "camera disconnected"
+               : u->paused  ? "paused"
+               : u->ended   ? "end of the video (q quits)"
+                            : NULL;
     v.dim = u->disconnected;
     overlay_draw(u->ov, &v, ow, oh);
   }
@@ -149,6 +219,37 @@ static int save_screenshot(live_ui *u, const char *path) {
   return 0;
 }
 
+/* The selected face of the frame just cropped, saved under the held key's
+ * class. Returns 0, or -1 after printing a write error. */
+static int save_crop(live_ui *u, const capture_image *img, int64_t seq) {
+  int k = selected_face(u);
+  if (k < 0) {
+    say(u, "no face in view: nothing saved");
+    return 0;
+  }
+  const int id = u->fs.tracker.t[k].id;
+  for (int i = 0; i < u->fs.num_crops; i++) {
+    if (u->fs.crops[i].id != id) continue;
+    char err[1400], path[1400];
+    int rc = collect_save(&u->col, img, u->fs.crops[i].box, u->held_class,
+                          u->seqs_before + seq, path, sizeof path, err, sizeof err);
+    if (rc < 0) {
+      cli_error("%s", err);
+      return -1;
+    }
+    if (rc == 1) {
+      u->last_save = clock_now_s();
+      u->flash_until = u->last_save + FLASH_S;
+      char msg[200];
+      snprintf(msg, sizeof msg, "saved as %s (%d)", u->cl->model.class_names[u->held_class],
+               u->col.counts[u->held_class]);
+      say(u, msg);
+    }
+    return 0;
+  }
+  return 0;
+}
+
 /* A frame from the source: onto the texture, cropped into the worker's input. */
 static int take_frame(live_ui *u, capture_frame *f) {
   char err[512];
@@ -166,6 +267,9 @@ static int take_frame(live_ui *u, capture_frame *f) {
     cli_error("out of memory in the face detector");
     return -1;
   }
+  if (u->held_class >= 0 && clock_now_s() - u->last_save >= COLLECT_INTERVAL_S &&
+      save_crop(u, &img, f->seq) != 0)
+    return -1;
   u->period.crop_ms += crop_ms;
   u->period.detect_ms += u->fs.detect_ms;
   u->period.crop_n++;
@@ -222,6 +326,82 @@ static int restart_video(live_ui *u) {
   return 0;
 }
 
+/* Tab: the next face in view (by size) becomes the selected one. */
+static void select_next(live_ui *u) {
+  const face_tracker *ft = &u->fs.tracker;
+  if (ft->count == 0) return;
+  int k = selected_face(u);
+  u->selected_id = ft->t[(k + 1) % ft->count].id;
+}
+
+/* Switches the worker and the window to cl (the original or the personal). */
+static void use_model(live_ui *u, classifier *cl) {
+  pipeline_set_classifier(u->pl, cl);
+  u->cl = cl;
+}
+
+/* T: adapts the original model on every crop so far, in the background. */
+static void start_teaching(live_ui *u) {
+  if (!u->collecting) {
+    say(u, "T adapts the model on collected faces: start with --collect DIR");
+    return;
+  }
+  if (u->job) return;
+  if (collect_total(&u->col) < 2) {
+    say(u, "collect a few faces first: number keys 1-N label the face in view");
+    return;
+  }
+  char err[512];
+  if (teach_start(&u->job, u->original->path, u->col.dir, u->personal_path, err, sizeof err) != 0)
+    say(u, err);
+}
+
+/* The job's end: the personal model loaded and shown (the previous one
+ * closed after the worker lets go of it). */
+static void finish_teaching(live_ui *u) {
+  teach_status st;
+  teach_poll(u->job, &st);
+  if (st.state == TEACH_RUNNING) return;
+  teach_destroy(u->job);
+  u->job = NULL;
+  char msg[1400];
+  if (st.state != TEACH_DONE) {
+    snprintf(msg, sizeof msg, "adaptation failed: %s", st.message);
+    say(u, msg);
+    return;
+  }
+  classifier fresh;
+  char err[512];
+  if (classifier_open(&fresh, u->personal_path, 1, err, sizeof err) != 0) {
+    say(u, err);
+    return;
+  }
+  use_model(u, u->original); /* lets go of the old personal model */
+  classifier_close(&u->personal);
+  u->personal = fresh;
+  u->have_personal = 1;
+  use_model(u, &u->personal);
+  snprintf(msg, sizeof msg, "personal model: %d crops in %.1f s, saved as %s (M: original)",
+           st.result.trained, st.result.seconds, u->personal_path);
+  say(u, msg);
+  fprintf(stderr, "emocam: %s\n", msg);
+}
+
+/* M: the original or the personal model. */
+static void toggle_model(live_ui *u) {
+  if (!u->have_personal) {
+    say(u, u->collecting ? "no personal model yet: collect faces, then T"
+                         : "M switches to a personal model: start with --collect DIR");
+    return;
+  }
+  use_model(u, u->cl == u->original ? &u->personal : u->original);
+  char msg[300];
+  snprintf(msg, sizeof msg, "model: %s (%s)", u->cl == u->original ? "original" : "personal",
+           u->cl->name);
+  say(u, msg);
+  fprintf(stderr, "emocam: %s\n", msg); /* a record of what was compared when */
+}
+
 /* Keys and window events. Returns 1 to quit. */
 static int handle_events(live_ui *u, int *dirty, int *screenshot_now, int wait_ms) {
   SDL_Event e;
@@ -229,14 +409,28 @@ static int handle_events(live_ui *u, int *dirty, int *screenshot_now, int wait_m
   for (; have; have = SDL_PollEvent(&e)) {
     if (e.type == SDL_QUIT) return 1;
     if (e.type == SDL_WINDOWEVENT) *dirty = 1;
+    SDL_Keycode key = e.key.keysym.sym;
+    if (e.type == SDL_KEYUP && u->held_class >= 0 && key == SDLK_1 + u->held_class)
+      u->held_class = -1;
     if (e.type != SDL_KEYDOWN) continue;
-    switch (e.key.keysym.sym) {
+    if (u->collecting && key >= SDLK_1 && key <= SDLK_9) {
+      if (key - SDLK_1 < u->cl->num_classes && !e.key.repeat) {
+        u->held_class = key - SDLK_1;
+        u->last_save = 0; /* the next frame is saved */
+      }
+      *dirty = 1;
+      continue;
+    }
+    switch (key) {
       case SDLK_q:
       case SDLK_ESCAPE: return 1;
       case SDLK_SPACE: u->paused = !u->paused; break;
       case SDLK_s: *screenshot_now = 1; break;
-      case SDLK_m: u->mirror = !u->mirror; break;
+      case SDLK_f: u->mirror = !u->mirror; break;
       case SDLK_h: u->hide_overlay = !u->hide_overlay; break;
+      case SDLK_TAB: select_next(u); break;
+      case SDLK_t: start_teaching(u); break;
+      case SDLK_m: toggle_model(u); break;
       default: break;
     }
     *dirty = 1;
@@ -255,7 +449,14 @@ static int poll_source(live_ui *u, int wait_ms, int *dirty) {
     *dirty = 1;
     return bad ? -1 : 0;
   }
-  if (rc == CAPTURE_EOF) return restart_video(u);
+  if (rc == CAPTURE_EOF) {
+    if (u->o->loop) return restart_video(u);
+    if (!u->ended) {
+      u->ended = 1;
+      *dirty = 1;
+    }
+    return 0;
+  }
   if (rc == CAPTURE_DISCONNECTED) {
     *dirty |= !u->disconnected;
     u->disconnected = 1;
@@ -301,13 +502,18 @@ static int ui_loop(live_ui *u) {
     int dirty = 0, shot = 0;
     /* Blocking is on the camera only while nothing else is due, never longer
      * than one event poll interval. */
-    int idle = u->paused || u->disconnected;
+    int idle = u->paused || u->disconnected || u->ended;
     if (handle_events(u, &dirty, &shot, idle ? 10 : 0)) break;
-    if (!u->paused && poll_source(u, dirty || shot ? 0 : 5, &dirty) != 0) {
+    if (!u->paused && !u->ended && poll_source(u, dirty || shot ? 0 : 5, &dirty) != 0) {
       code = EXIT_RUNTIME;
       break;
     }
-    int last = o->frames > 0 && u->frames_shown >= o->frames;
+    if (u->job) {
+      finish_teaching(u);
+      dirty = 1;
+    }
+    /* --frames past a video's end (without --loop) cannot be reached */
+    int last = o->frames > 0 && (u->frames_shown >= o->frames || u->ended);
     /* The final frame waits for its own result, so that a --screenshot shows
      * the prediction of the frame it shows. */
     if (last && pipeline_wait(u->pl, u->last_seq, 5000) < 0) {
@@ -378,6 +584,31 @@ static int run_window(live_ui *u) {
 }
 
 
+/* --collect DIR: its crops counted, and a personal model already there
+ * loaded for M. Returns 0, or -1 with err. */
+static int open_collection(live_ui *u, char *err, size_t errlen) {
+  const classifier *cl = u->original;
+  if (collect_open(&u->col, u->o->collect, (const char *const *)cl->model.class_names,
+                   cl->num_classes, err, errlen) != 0)
+    return -1;
+  u->collecting = 1;
+  snprintf(u->personal_path, sizeof u->personal_path, "%s/personal.emo", u->col.dir);
+  if (access(u->personal_path, F_OK) == 0) {
+    char why[512];
+    if (classifier_open(&u->personal, u->personal_path, 1, why, sizeof why) == 0 &&
+        u->personal.num_classes == cl->num_classes && u->personal.c == cl->c &&
+        u->personal.h == cl->h && u->personal.w == cl->w) {
+      u->have_personal = 1;
+      say(u, "personal model found: M switches to it");
+    } else {
+      classifier_close(&u->personal);
+      fprintf(stderr, "emocam: warning: %s: not used: %s\n", u->personal_path,
+              why[0] ? why : "another model's shape or classes");
+    }
+  }
+  return 0;
+}
+
 int live_window_run(const live_opts *o, classifier *cl, capture_face_detector *detector,
                     float crop_scale, const volatile sig_atomic_t *stop) {
   char err[1024];
@@ -387,8 +618,10 @@ int live_window_run(const live_opts *o, classifier *cl, capture_face_detector *d
   u.o = o;
   u.source_name = o->camera ? o->camera : o->video;
   u.last_seq = -1; /* no frame shown yet */
-  u.cl = cl;
+  u.cl = u.original = cl;
   u.stop = stop;
+  u.held_class = -1;
+  u.selected_id = -1;
   u.probs = calloc((size_t)cl->num_classes * FACES_MAX, sizeof(float));
   if (!u.probs) {
     cli_error("out of memory");
@@ -397,11 +630,15 @@ int live_window_run(const live_opts *o, classifier *cl, capture_face_detector *d
   } else if (faces_stage_init(&u.fs, detector, detector ? o->max_faces : 1, cl->num_classes,
                               o->smooth_s, crop_scale) != 0) {
     cli_error("bad --max-faces or --smooth");
+  } else if (o->collect && open_collection(&u, err, sizeof err) != 0) {
+    cli_error("%s", err);
   } else {
     code = run_window(&u);
   }
-  /* The worker uses cl: it goes first. */
+  /* The adaptation and the worker use models: they go first. */
+  teach_destroy(u.job);
   pipeline_destroy(u.pl);
+  classifier_close(&u.personal);
   capture_close(u.src);
   overlay_destroy(u.ov);
   window_close(u.win);

@@ -17,9 +17,9 @@
  * not act out are still predicted. */
 void adapt_defaults(adapt_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
-  cfg->epochs = 12;
+  cfg->epochs = 40;
   cfg->batch = 16;
-  cfg->lr = 5e-4f;
+  cfg->lr = 2e-3f;
   cfg->freeze = -1;
   cfg->holdout = 0.2f;
   cfg->keep_weight = 0.3f;

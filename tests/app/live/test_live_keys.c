@@ -30,7 +30,9 @@ static int count_threads(void) {
 }
 
 /* A timed list of events for the helper thread: at ms after the window is
- * up, push a key press (key != 0) or SDL_QUIT (key == 0). */
+ * up, push a key press (key != 0; key | KEY_UP: its release) or SDL_QUIT
+ * (key == 0). */
+#define KEY_UP (1 << 28) /* above every SDL keycode of a printable key */
 typedef struct {
   int ms;
   SDL_Keycode key;
@@ -51,9 +53,10 @@ static void *pusher(void *arg) {
     SDL_Event e;
     memset(&e, 0, sizeof e);
     if (sc->steps[i].key) {
-      e.type = SDL_KEYDOWN;
-      e.key.state = SDL_PRESSED;
-      e.key.keysym.sym = sc->steps[i].key;
+      int up = (sc->steps[i].key & KEY_UP) != 0;
+      e.type = up ? SDL_KEYUP : SDL_KEYDOWN;
+      e.key.state = up ? SDL_RELEASED : SDL_PRESSED;
+      e.key.keysym.sym = sc->steps[i].key & ~KEY_UP;
     } else {
       e.type = SDL_QUIT;
     }
@@ -92,6 +95,7 @@ static char *live(const char *const *args, const script *sc, int *code) {
 }
 
 #define CLIP EMOCAM_FIXTURES "/app/clip.mp4"
+#define FACES_CLIP EMOCAM_FIXTURES "/app/faces.mp4"
 
 static int csv_rows(const char *path) {
   FILE *f = fopen(path, "r");
@@ -109,7 +113,7 @@ static int csv_rows(const char *path) {
 static void t_quit(SDL_Keycode key) {
   char csv[300];
   snprintf(csv, sizeof csv, "%s/q.csv", tmp);
-  const char *args[] = {"--video", CLIP, "--model", model, "--csv", csv, NULL};
+  const char *args[] = {"--video", CLIP, "--loop", "--model", model, "--csv", csv, NULL};
   const step steps[] = {{1000, key}};
   script sc = {steps, 1};
   int before = count_threads(), code;
@@ -124,7 +128,7 @@ static void t_quit(SDL_Keycode key) {
 
 /* Space pauses: ~1 s of playing, ~1.5 s paused, so ~30 frames, not ~75. */
 static void t_pause(void) {
-  const char *args[] = {"--video", CLIP, "--model", model, NULL};
+  const char *args[] = {"--video", CLIP, "--loop", "--model", model, NULL};
   const step steps[] = {{1000, SDLK_SPACE}, {2500, SDLK_q}};
   script sc = {steps, 2};
   int code;
@@ -137,12 +141,12 @@ static void t_pause(void) {
 
 /* s saves emocam-*.png in the working folder; h hides the overlay (the
  * screenshot at exit has no status bar over the clip's plain background);
- * m mirrors without breaking anything. */
+ * f mirrors without breaking anything. */
 static void t_keys(void) {
   char shot[300];
   snprintf(shot, sizeof shot, "%s/exit.png", tmp);
-  const char *args[] = {"--video", CLIP, "--model", model, "--screenshot", shot, NULL};
-  const step steps[] = {{800, SDLK_s}, {1000, SDLK_m}, {1200, SDLK_h}, {1600, SDLK_ESCAPE}};
+  const char *args[] = {"--video", CLIP, "--loop", "--model", model, "--screenshot", shot, NULL};
+  const step steps[] = {{800, SDLK_s}, {1000, SDLK_f}, {1200, SDLK_h}, {1600, SDLK_ESCAPE}};
   script sc = {steps, 4};
   int code;
   live(args, &sc, &code);
@@ -167,9 +171,96 @@ static void t_keys(void) {
   SDL_FreeSurface(s);
 }
 
+
+static int count_files(const char *dir, const char *suffix) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  for (struct dirent *e; d && (e = readdir(d));) {
+    size_t len = strlen(e->d_name), sl = strlen(suffix);
+    n += e->d_name[0] != '.' && len > sl && strcmp(e->d_name + len - sl, suffix) == 0;
+  }
+  if (d) closedir(d);
+  return n;
+}
+
+/* --collect: holding 1 saves a few crops of the face as class 1, a tap of 2
+ * one as class 2; T adapts in the background while frames keep coming and
+ * switches to DIR/personal.emo; M goes back to the original and again to
+ * the personal model. */
+static void t_collect(void) {
+  char dir[300], path[400];
+  snprintf(dir, sizeof dir, "%s/faces", tmp);
+  const char *args[] = {"--video", FACES_CLIP, "--loop", "--crop", "face", "--model", model,
+                        "--collect", dir, NULL};
+  const step steps[] = {{500, SDLK_1},          {1300, SDLK_1 | KEY_UP}, {1500, SDLK_2},
+                        {1600, SDLK_2 | KEY_UP}, {1800, SDLK_t},         {5000, SDLK_m},
+                        {5300, SDLK_m},          {5600, SDLK_q}};
+  script sc = {steps, 8};
+  int before = count_threads(), code;
+  char *err = live(args, &sc, &code);
+  CHECK(code == 0, "exit %d", code);
+  nn_model m;
+  char why[512];
+  CHECK(nn_model_load(model, &m, 1, NULL, why, sizeof why) == 0, "%s", why);
+  snprintf(path, sizeof path, "%s/%s", dir, m.class_names[0]);
+  int first = count_files(path, ".png");
+  snprintf(path, sizeof path, "%s/%s", dir, m.class_names[1]);
+  int second = count_files(path, ".png");
+  /* 0.8 s held at 4 crops a second at most, one per frame at most */
+  CHECK(first >= 2 && first <= 5, "%d crops saved holding 1 for 0.8 s", first);
+  CHECK(second == 1, "%d crops saved tapping 2", second);
+  nn_model_free(&m);
+  snprintf(path, sizeof path, "%s/personal.emo", dir);
+  nn_model p = {0};
+  CHECK(nn_model_load(path, &p, 1, NULL, why, sizeof why) == 0, "personal model: %s", why);
+  CHECK(p.train_state && strstr(p.train_state, "adapted_from=") &&
+            strstr(p.train_state, "adapted_crops="),
+        "metadata: %s", p.train_state ? p.train_state : "none");
+  nn_model_free(&p);
+  CHECK(strstr(err, "emocam: personal model:") != NULL, "no switch to the personal model");
+  const char *orig = strstr(err, "emocam: model: original");
+  CHECK(orig && strstr(orig, "emocam: model: personal"), "M did not toggle the model");
+  const char *d = strstr(err, "display: ");
+  int frames = d ? atoi(d + strlen("display: ")) : -1;
+  /* 5.6 s at the clip's 30 fps; training blocking the loop would leave
+   * about the 54 frames before T */
+  CHECK(frames >= 90, "%d frames shown in 5.6 s with adaptation running", frames);
+  CHECK(count_threads() == before, "%d threads after the run, %d before", count_threads(),
+        before);
+}
+
+/* q while the default model adapts: exit 0, every thread joined, and
+ * nothing written but the crops. */
+static void t_collect_quit(void) {
+  char dir[300], path[400], fer[600];
+  snprintf(dir, sizeof dir, "%s/quit", tmp);
+  snprintf(fer, sizeof fer, "%s/assets/fer2013.emo", EMOCAM_SOURCE_DIR);
+  const char *args[] = {"--video", FACES_CLIP, "--loop", "--crop", "face", "--model", fer,
+                        "--collect", dir, NULL};
+  const step steps[] = {{400, SDLK_1}, {1400, SDLK_1 | KEY_UP}, {1500, SDLK_t}, {1560, SDLK_q}};
+  script sc = {steps, 4};
+  int before = count_threads(), code;
+  char *err = live(args, &sc, &code);
+  CHECK(code == 0, "exit %d", code);
+  CHECK(count_threads() == before, "%d threads after the run, %d before", count_threads(),
+        before);
+  snprintf(path, sizeof path, "%s/personal.emo", dir);
+  int finished = strstr(err, "emocam: personal model:") != NULL;
+  printf("adaptation %s when q was pressed\n", finished ? "had finished" : "was running");
+  CHECK(finished == (access(path, F_OK) == 0), "personal.emo %s though adaptation %s",
+        access(path, F_OK) == 0 ? "written" : "missing", finished ? "finished" : "was stopped");
+  int litter = count_files(dir, ".ckpt") + count_files(dir, ".swa");
+  CHECK(litter == 0, "%d checkpoint files left in %s", litter, dir);
+  int tmpfiles = 0;
+  DIR *dd = opendir(dir);
+  for (struct dirent *e; dd && (e = readdir(dd));) tmpfiles += strstr(e->d_name, ".emo.") != NULL;
+  if (dd) closedir(dd);
+  CHECK(tmpfiles == 0, "%d half-written model files in %s", tmpfiles, dir);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: test_live_keys quit|escape|close|pause|keys\n");
+    fprintf(stderr, "usage: test_live_keys quit|escape|close|pause|keys|collect|collect_quit\n");
     return 2;
   }
   setenv("SDL_VIDEODRIVER", "dummy", 0);
@@ -186,6 +277,8 @@ int main(int argc, char **argv) {
   else if (!strcmp(argv[1], "close")) t_quit(0);
   else if (!strcmp(argv[1], "pause")) t_pause();
   else if (!strcmp(argv[1], "keys")) t_keys();
+  else if (!strcmp(argv[1], "collect")) t_collect();
+  else if (!strcmp(argv[1], "collect_quit")) t_collect_quit();
   else {
     fprintf(stderr, "unknown scenario %s\n", argv[1]);
     return 2;
