@@ -27,6 +27,73 @@ expect() {
 
 small_arch=$src/assets/arch/small.arch
 
+# emocam adapt: a personal model on two of the seven classes keeps all seven,
+# says where it came from; bad folders are clear errors that write nothing.
+case_adapt() {
+  local fer=$src/assets/fer2013.emo
+  mkdir -p "$work/me/happy" "$work/me/sad"
+  cp "$fixtures"/faces/happy/*.jpg "$work/me/happy/"
+  cp "$fixtures"/faces/sad/*.jpg "$work/me/sad/"
+  expect 0 'before: .* held-out crops' -- "$emocam" adapt --model "$fer" --data "$work/me" --out "$work/me.emo" --threads 2
+  local out; out=$("$emocam" adapt --model "$fer" --data "$work/me" --out "$work/me.emo" --threads 2 2>&1)
+  grep -Eq '^after: [0-9.]+% of [0-9]+ held-out crops' <<<"$out" || fail "no after accuracy: $out"
+  grep -Eq '^adapted on [0-9]+ crops \([0-9]+ held out\) in [0-9.]+ s' <<<"$out" || fail "no time: $out"
+  [ -f "$work/me.log.csv" ] || fail "no training log beside the model"
+  local n; n=$("$emocam" predict --model "$work/me.emo" --json "$fixtures"/faces/angry/*.jpg | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[0]["probabilities"]))')
+  [ "$n" -eq 7 ] && pass "the personal model has the 7 classes" || fail "the personal model has $n classes, expected 7"
+  grep -aq "adapted_from=$fer" "$work/me.emo" && grep -aq "adapted_crops=happy:[0-9]*,sad:[0-9]*" "$work/me.emo" \
+    && pass "metadata: adapted_from and crops per class" || fail "metadata missing in $work/me.emo"
+  expect 0 'accuracy' -- "$emocam" eval --model "$work/me.emo" --data "$fixtures/faces"
+
+  mkdir -p "$work/empty"
+  expect 1 "$work/empty: no image files in its class folders" -- "$emocam" adapt --model "$fer" --data "$work/empty" --out "$work/e.emo"
+  mkdir -p "$work/odd/happy" "$work/odd/bored"
+  cp "$fixtures"/faces/happy/*.jpg "$work/odd/happy/"; cp "$fixtures"/faces/sad/*.jpg "$work/odd/bored/"
+  expect 1 "bored" -- "$emocam" adapt --model "$fer" --data "$work/odd" --out "$work/o.emo"
+  mkdir -p "$work/broken/happy" "$work/broken/sad"
+  cp "$fixtures"/faces/happy/*.jpg "$work/broken/happy/"; echo "not a face" > "$work/broken/sad/x.png"
+  cp "$fixtures"/faces/sad/*.jpg "$work/broken/sad/"
+  expect 1 "$work/broken: 1 file is not a decodable image" -- "$emocam" adapt --model "$fer" --data "$work/broken" --out "$work/b.emo"
+  expect 1 "nothere" -- "$emocam" adapt --model "$fer" --data "$work/nothere" --out "$work/n.emo"
+  expect 2 "adapt: --data DIR and --out" -- "$emocam" adapt --model "$fer"
+  for f in e o b n; do [ -e "$work/$f.emo" ] && fail "a failed adapt wrote $work/$f.emo"; done
+  [ -z "$(ls "$work" | grep -E '\.(ckpt|swa)$|\.emo\.')" ] || fail "litter: $(ls "$work")"
+}
+
+# Headless --collect with --labels: a crop per labelled frame with a face,
+# under its label; predict on a crop gives that frame's CSV row.
+case_collect_headless() {
+  local clip=$fixtures/app/faces.mp4 labels=$fixtures/app/faces.mp4.labels.csv
+  expect 0 'collected in' -- "$emocam" --video "$clip" --headless --crop face --collect "$work/col" --labels "$labels" --csv "$work/rows.csv"
+  local k want got
+  for k in $(tail -n +2 "$labels" | cut -d, -f2 | sort -u); do
+    want=$(tail -n +2 "$labels" | cut -d, -f2 | grep -cx "$k")
+    got=$(ls "$work/col/$k" 2>/dev/null | wc -l)
+    [ "$got" -eq "$want" ] && pass "$k: $got crops" || fail "$k: $got crops, the labels file has $want frames"
+  done
+  local classes; classes=$(ls "$work/col" | tr '\n' ' ')
+  [ "$classes" = "$(tail -n +2 "$labels" | cut -d, -f2 | sort -u | tr '\n' ' ')" ] || fail "class folders: $classes"
+  local crop frame checked=0
+  for crop in $(ls "$work"/col/*/*.png | awk 'NR % 9 == 1'); do
+    frame=$(basename "$crop" .png | sed 's/.*-0*//'); frame=${frame:-0}
+    "$emocam" predict --json "$crop" > "$work/p.json" || fail "predict $crop"
+    python3 - "$work/rows.csv" "$frame" "$work/p.json" <<'PY' && checked=$((checked + 1)) || fail "frame $frame: predict on its crop differs from its CSV row"
+import csv, json, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["frame"] == sys.argv[2] and r["face"] == "0"]
+probs = json.load(open(sys.argv[3]))[0]["probabilities"]
+diff = max(abs(float(rows[0]["p_" + k]) - v) for k, v in probs.items())
+print("frame", sys.argv[2], "max difference", diff)
+sys.exit(0 if diff < 1e-4 else 1)
+PY
+  done
+  [ "$checked" -ge 5 ] && pass "$checked crops predict as their rows (1e-4)" || fail "only $checked crops checked"
+  printf 'frame,label\n0,happy\n1,bored\n' > "$work/bad.csv"
+  expect 1 "bad.csv:3: label 'bored' is not one of the model's 7 classes" -- "$emocam" --video "$clip" --headless --collect "$work/col2" --labels "$work/bad.csv"
+  expect 2 "collect with --headless saves the frames of a --labels file" -- "$emocam" --video "$clip" --headless --collect "$work/col3"
+  expect 2 "loop with --headless would never end" -- "$emocam" --video "$clip" --headless --loop
+  expect 0 "frames: 200 processed" -- "$emocam" --video "$clip" --headless --loop --frames 200
+}
+
 case_usage() {
   expect 0 'train' -- "$emocam" --help
   local h; h=$("$emocam" --help)
