@@ -7,6 +7,7 @@
 #include "common/assets.h"
 #include "live/bench_video.h"
 #include "capture.h"
+#include "capture_face.h"
 #include "common/cli.h"
 #include "commands/commands.h"
 #include "nn.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "capture_face.h"
 #include "common/clock.h"
 #include "common/json_out.h"
 #include "live/faces.h"

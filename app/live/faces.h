@@ -8,6 +8,7 @@
 #define APP_FACES_H
 
 #include "capture.h"
+#include "capture_face.h"
 #include "live/smoothing.h"
 
 #define FACES_MAX 16          /* --max-faces limit */

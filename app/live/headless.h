@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "capture_face.h"
 #include "common/classifier.h"
 
 typedef struct {

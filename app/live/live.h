@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "capture.h"
+#include "capture_face.h"
 #include "common/classifier.h"
 
 #define LIVE_DEFAULT_CAMERA "/dev/video0"

@@ -24,7 +24,6 @@ typedef struct {
   int *argmax;            /* maxpool, training: [N, C, OH, OW] index into the input plane */
   float *mask;            /* dropout, training: [N, C*H*W], 0 or 1/(1-p) */
   float *act;             /* training: this layer's output [N, OC, OH, OW] */
-  int bn_frozen;          /* bn uses running statistics in training (frozen layer) */
   int fuse_relu;          /* bn always, conv/dwconv after folding: apply the next ReLU */
   int relu_fused;         /* relu: applied by the layer before (forward and backward) */
   int skip;               /* identity at inference (a folded bn, a relu fused into a conv) */

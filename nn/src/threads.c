@@ -40,7 +40,8 @@ typedef struct {
   atomic_int next;        /* next piece to take */
 } pool;
 
-/* The one mutable global of nn: the pool nn_set_threads() configures. */
+/* The pool nn_set_threads() configures: process-wide, as the thread count
+ * is (nn's other mutable static is conv.c's im2col tile size, set by tests). */
 static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER,
                  .wake = PTHREAD_COND_INITIALIZER,
                  .busy = PTHREAD_MUTEX_INITIALIZER};

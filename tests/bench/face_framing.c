@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "capture_face.h"
 
 enum { CANVAS = 400, SIDE = 192, MAX_FILES = 100000 };
 

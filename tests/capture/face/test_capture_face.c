@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "capture_face.h"
 #include "check.h"
 
 #define FIX EMOCAM_FIXTURES "/face/"

@@ -5,7 +5,7 @@
 #ifndef CAPTURE_FACE_CASCADE_H
 #define CAPTURE_FACE_CASCADE_H
 
-#include "capture.h"
+#include "capture_face.h"
 
 /* OpenCV's Haar features have at most three rectangles. */
 #define CASCADE_MAX_RECTS 3
