@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -22,13 +23,17 @@ static int make_dir(const char *path, char *err, size_t errlen) {
   return -1;
 }
 
-static int count_pngs(const char *path) {
+/* Image files in a class folder: the crops saved here, and any face images
+ * put there by hand (adaptation reads those too). */
+static int count_images(const char *path) {
+  static const char *const ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".webp"};
   DIR *d = opendir(path);
   if (!d) return 0;
   int n = 0;
   for (struct dirent *e; (e = readdir(d));) {
-    size_t len = strlen(e->d_name);
-    n += len > 4 && strcmp(e->d_name + len - 4, ".png") == 0;
+    const char *dot = strrchr(e->d_name, '.');
+    for (size_t k = 0; dot && e->d_name[0] != '.' && k < sizeof ext / sizeof ext[0]; k++)
+      n += strcasecmp(dot, ext[k]) == 0;
   }
   closedir(d);
   return n;
@@ -54,7 +59,7 @@ int collect_open(collector *c, const char *dir, const char *const *class_names, 
   for (int k = 0; k < num_classes; k++) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", dir, class_names[k]);
-    c->counts[k] = count_pngs(path);
+    c->counts[k] = count_images(path);
   }
   return 0;
 }

@@ -23,8 +23,8 @@ typedef struct {
   int64_t last_frame;              /* the last frame saved (-1: none), never saved twice */
 } collector;
 
-/* Opens dir (created if missing) for the classes, counting the PNGs already
- * in its class folders. Returns 0, or -1 with err naming dir. */
+/* Opens dir (created if missing) for the classes, counting the images
+ * already in its class folders. Returns 0, or -1 with err naming dir. */
 int collect_open(collector *c, const char *dir, const char *const *class_names, int num_classes,
                  char *err, size_t errlen);
 

@@ -352,8 +352,12 @@ static void start_teaching(live_ui *u) {
     return;
   }
   char err[512];
-  if (teach_start(&u->job, u->original->path, u->col.dir, u->personal_path, err, sizeof err) != 0)
+  if (teach_start(&u->job, u->original->path, u->col.dir, u->personal_path, err, sizeof err) != 0) {
     say(u, err);
+    return;
+  }
+  fprintf(stderr, "emocam: adapting %s on the %d crops in %s\n", u->original->name,
+          collect_total(&u->col), u->col.dir);
 }
 
 /* The job's end: the personal model loaded and shown (the previous one
@@ -366,8 +370,10 @@ static void finish_teaching(live_ui *u) {
   u->job = NULL;
   char msg[1400];
   if (st.state != TEACH_DONE) {
-    snprintf(msg, sizeof msg, "adaptation failed: %s", st.message);
+    snprintf(msg, sizeof msg, "adaptation %s%s%s", st.state == TEACH_STOPPED ? "stopped" : "failed",
+             st.message[0] ? ": " : "", st.message);
     say(u, msg);
+    fprintf(stderr, "emocam: %s\n", msg);
     return;
   }
   classifier fresh;

@@ -19,10 +19,10 @@ void adapt_defaults(adapt_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->epochs = 40;
   cfg->batch = 16;
-  cfg->lr = 2e-3f;
+  cfg->lr = 3e-3f;
   cfg->freeze = -1;
   cfg->holdout = 0.2f;
-  cfg->keep_weight = 0.3f;
+  cfg->keep_weight = 0.2f;
   cfg->seed = 1;
 }
 
@@ -127,8 +127,9 @@ static void recipe(train_config *tc, const adapt_config *cfg, const nn_model *m)
   tc->weights = WEIGHTS_OFF;
   tc->flip_tta = m->flip_tta;
   int layers = nn_net_num_layers(m->net);
-  /* all but the last block: the last conv block and the head adapt */
-  tc->freeze = cfg->freeze >= 0 ? cfg->freeze : layers > 12 ? layers - 12 : 0;
+  /* the last 8 layers adapt: in vgg.arch the last conv + bn + relu, the
+   * pooling and the head (measured better than the last block or all) */
+  tc->freeze = cfg->freeze >= 0 ? cfg->freeze : layers > 8 ? layers - 8 : 0;
 }
 
 int adapt_run(const char *model_path, const adapt_config *cfg, const train_observer *obs,

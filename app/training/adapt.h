@@ -24,7 +24,7 @@ typedef struct {
   int epochs;            /* passes over the crops */
   int batch;
   float lr;              /* peak learning rate (warmup, cosine decay) */
-  int freeze;            /* first layers kept fixed; -1: all but the last block */
+  int freeze;            /* first layers kept fixed; -1: all but the last 8 */
   float holdout;         /* share of each class held out to measure (0..0.5) */
   float keep_weight;     /* share of each target taken from the original
                             model's output (remembering the other classes) */
