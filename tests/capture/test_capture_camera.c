@@ -4,6 +4,7 @@
  * LD_PRELOAD and the FAKECAM_* variables of each.
  */
 #include <math.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,16 @@ static void scenario_frames(void) {
         "describe: rc %d '%s' %s", rc, buf, err);
   int n = capture_list_cameras(buf, sizeof(buf));
   printf("capture_list_cameras: %d device(s) on this machine\n", n);
-  CHECK(n >= 0, "list_cameras %d", n);
+  /* the count agrees with the text (one entry per camera, each opening with
+   * its device path) and with the /dev/video* nodes there are */
+  glob_t g;
+  int nodes = glob("/dev/video*", 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+  if (nodes) globfree(&g);
+  int entries = 0;
+  for (const char *p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+    entries += strncmp(p, "/dev/video", 10) == 0;
+  CHECK(n >= 0 && n <= nodes && entries == n, "list_cameras %d, %d entries in its text, %d nodes",
+        n, entries, nodes);
 }
 
 static void scenario_mjpeg(void) {
