@@ -24,11 +24,32 @@ static int next_frame(capture_source *src, capture_frame *f, int64_t n) {
   return rc;
 }
 
-/* --collect: the frame's first crop saved under the frame's label (-1: not
- * labelled), unless the detector is on and no face is in view (the centre
- * square is no face). Returns 1 saved, 0 not, -1 after a printed error. */
-static int collect_labelled(collector *col, const capture_image *img, const crop_tag *tag,
-                            int detecting, int label, int64_t seq) {
+/* --collect: the crops' folder and the labels of the frames to save. */
+typedef struct {
+  collector col;
+  int *labels;     /* [nlabels] class of each frame, -1 unlabelled; NULL: not collecting */
+  int64_t nlabels;
+} labelled_crops;
+
+static int open_collect(labelled_crops *lc, const classifier *cl, const headless_opts *o) {
+  char err[1400];
+  const char *const *names = (const char *const *)cl->model.class_names;
+  if (live_read_labels(o->labels_path, names, cl->num_classes, &lc->labels, NULL, &lc->nlabels,
+                       err, sizeof err) != 0 ||
+      collect_open(&lc->col, o->collect_dir, names, cl->num_classes, err, sizeof err) != 0) {
+    cli_error("%s", err);
+    return -1;
+  }
+  return 0;
+}
+
+/* The frame's first crop saved under the frame's label (if it has one),
+ * unless the detector is on and no face is in view (the centre square is no
+ * face). Returns 1 saved, 0 not, -1 after a printed error. */
+static int collect_labelled(labelled_crops *lc, const capture_image *img, const crop_tag *tag,
+                            int detecting, int64_t seq) {
+  collector *col = &lc->col;
+  int label = seq < lc->nlabels ? lc->labels[seq] : -1;
   if (label < 0 || (detecting && tag->id < 0)) return 0;
   char err[1400];
   int rc = collect_save(col, img, tag->box, label, seq, NULL, 0, err, sizeof err);
@@ -44,11 +65,30 @@ static void collect_summary(const collector *col) {
 }
 
 /* --loop: the video from its start again. */
-static int reopen(capture_source **src, const char *path, char *err, size_t errlen) {
+static int reopen(capture_source **src, const char *path) {
+  char err[CAPTURE_ERR_LEN];
   capture_close(*src);
   *src = NULL;
   capture_video_opts vo = {path, CAPTURE_ALL, 0};
-  return capture_open_video(src, &vo, err, errlen) == CAPTURE_OK ? 0 : -1;
+  if (capture_open_video(src, &vo, err, sizeof err) == CAPTURE_OK) return 0;
+  cli_error("%s", err);
+  return -1;
+}
+
+/* The end of a run on stderr: the source's last warning, the log's summary,
+ * the crops collected and the camera's figures. */
+static void print_summary(capture_source *src, const live_log *lg, const labelled_crops *lc,
+                          int camera, int ok, double seconds, int interrupted) {
+  const char *warning = capture_error(src);
+  if (ok && warning && *warning) cli_warn("%s", warning);
+  live_log_summary(lg, seconds, interrupted);
+  if (lc->labels) collect_summary(&lc->col);
+  if (camera) {
+    capture_stats st;
+    capture_get_stats(src, &st);
+    fprintf(stderr, "camera: %dx%d %s at %.1f fps, %lld frames dropped\n", st.width, st.height,
+            st.pixel_format, st.fps, (long long)st.dropped);
+  }
 }
 
 int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) {
@@ -58,6 +98,7 @@ int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) 
   face_stage fs;
   live_log *lg = NULL;
   float *input = NULL, *probs = NULL;
+  labelled_crops lc = {0};
   if (live_log_open(&lg, cl, o->csv_path, o->labels_path, err, sizeof err) != 0) {
     cli_error("%s", err);
     return EXIT_RUNTIME;
@@ -77,15 +118,7 @@ int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) 
     code = EXIT_RUNTIME;
     goto done;
   }
-  collector col;
-  int *labels = NULL;
-  int64_t nlabels = 0;
-  if (o->collect_dir &&
-      (live_read_labels(o->labels_path, (const char *const *)cl->model.class_names,
-                        cl->num_classes, &labels, NULL, &nlabels, err, sizeof err) != 0 ||
-       collect_open(&col, o->collect_dir, (const char *const *)cl->model.class_names,
-                    cl->num_classes, err, sizeof err) != 0)) {
-    cli_error("%s", err);
+  if (o->collect_dir && open_collect(&lc, cl, o) != 0) {
     code = EXIT_RUNTIME;
     goto done;
   }
@@ -105,8 +138,7 @@ int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) 
     int rc = next_frame(src, &f, n);
     if (rc == CAPTURE_TIMEOUT) continue;
     if (rc == CAPTURE_EOF && o->loop && n > 0) {
-      if (reopen(srcp, o->video_path, err, sizeof err) != 0) {
-        cli_error("%s", err);
+      if (reopen(srcp, o->video_path) != 0) {
         code = EXIT_RUNTIME;
         break;
       }
@@ -123,16 +155,10 @@ int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) 
     int64_t seq = f.seq;
     crop_tag tags[FACES_MAX];
     int nc = frame_crop(&fs, cl, &img, pts, input, tags, &crop_ms);
-    int saved = nc > 0 && labels ? collect_labelled(&col, &img, &tags[0], o->detector != NULL,
-                                                    seq < nlabels ? labels[seq] : -1, seq)
-                                 : 0;
+    int saved = nc > 0 && lc.labels ? collect_labelled(&lc, &img, &tags[0], o->detector != NULL, seq) : 0;
     capture_release(src, &f);
-    if (nc < 0) {
-      cli_error("out of memory in the face detector (frame %lld)", (long long)seq);
-      code = EXIT_RUNTIME;
-      break;
-    }
-    if (saved < 0) {
+    if (nc < 0) cli_error("out of memory in the face detector (frame %lld)", (long long)seq);
+    if (nc < 0 || saved < 0) {
       code = EXIT_RUNTIME;
       break;
     }
@@ -146,17 +172,9 @@ int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) 
     prev_pts = pts;
     n++;
   }
-  const char *warning = capture_error(src);
-  if (code == EXIT_OK && warning && *warning) cli_warn("%s", warning);
-  live_log_summary(lg, clock_now_s() - start, interrupted);
-  if (labels) collect_summary(&col);
-  if (o->camera) {
-    capture_get_stats(src, &st);
-    fprintf(stderr, "camera: %dx%d %s at %.1f fps, %lld frames dropped\n", st.width, st.height,
-            st.pixel_format, st.fps, (long long)st.dropped);
-  }
+  print_summary(src, lg, &lc, o->camera, code == EXIT_OK, clock_now_s() - start, interrupted);
 done:
-  free(labels);
+  free(lc.labels);
   if (live_log_close(lg) != 0) code = EXIT_RUNTIME;
   free(input);
   free(probs);
