@@ -125,12 +125,12 @@ static void test_fold(void) {
   double md = 0;
   for (int i = 0; i < n * K; i++) md = fmax(md, fabs(before[i] - after[i]));
   printf("fold: max probability difference %.2e\n", md);
-  CHECK(md < 1e-4, "folded net differs by %g", md);
+  CHECK(md < 1e-5, "folded net differs by %g", md);
   /* a batch-1 query takes the single-sample path */
   CHECK(nn_net_forward(net, x, 1, after) == 0, "forward 1");
   md = 0;
   for (int i = 0; i < K; i++) md = fmax(md, fabs(before[i] - after[i]));
-  CHECK(md < 1e-4, "batch-1 folded net differs by %g", md);
+  CHECK(md < 1e-5, "batch-1 folded net differs by %g", md);
   int labels[3] = {0, 1, 2};
   CHECK(nn_net_train_batch(net, x, labels, n, NULL, NULL) < 0, "training a folded net");
   nn_adamw *opt;
