@@ -62,7 +62,7 @@ static int list_dir(const char *dir, int want_dirs, name_list *out, char *err, s
     }
   }
   closedir(d);
-  qsort(out->items, out->n, sizeof(char *), compare_names);
+  if (out->n > 1) qsort(out->items, out->n, sizeof(char *), compare_names); /* items NULL when empty */
   return 0;
 }
 
