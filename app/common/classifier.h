@@ -13,7 +13,8 @@
 typedef struct {
   nn_model model;   /* owned; model.net is folded for inference */
   char path[1024];  /* the model file it came from */
-  const char *name; /* base name of path, for status lines; points into path */
+  const char *name; /* base name of path, for status lines; points into path
+                       (so a classifier is not copied by value) */
   int c, h, w;      /* input shape */
   int num_classes;
   int max_batch;

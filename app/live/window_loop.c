@@ -376,15 +376,16 @@ static void finish_teaching(live_ui *u) {
     fprintf(stderr, "emocam: %s\n", msg);
     return;
   }
-  classifier fresh;
   char err[512];
-  if (classifier_open(&fresh, u->personal_path, 1, err, sizeof err) != 0) {
-    say(u, err);
-    return;
-  }
   use_model(u, u->original); /* lets go of the old personal model */
   classifier_close(&u->personal);
-  u->personal = fresh;
+  u->have_personal = 0;
+  /* opened in place: a classifier's name points into its own path */
+  if (classifier_open(&u->personal, u->personal_path, 1, err, sizeof err) != 0) {
+    say(u, err);
+    fprintf(stderr, "emocam: %s\n", err);
+    return;
+  }
   u->have_personal = 1;
   use_model(u, &u->personal);
   snprintf(msg, sizeof msg, "personal model: %d crops in %.1f s, saved as %s (M: original)",
