@@ -9,7 +9,6 @@
 
 #include "common/classifier.h"
 #include "common/clock.h"
-#include "common/rng.h"
 
 /* The recipe, measured on mux8 people (README, "Teach it your face"): few
  * crops want few, gentle steps on the upper layers only, and targets that
@@ -24,53 +23,6 @@ void adapt_defaults(adapt_config *cfg) {
   cfg->holdout = 0.2f;
   cfg->keep_weight = 0.2f;
   cfg->seed = 1;
-}
-
-/* Moves a stratified share of d's samples (at least one per class with two
- * or more, never a class's last) into held (x, labels). Deterministic in
- * seed. Returns the number held out, or -1 (no memory). */
-static int hold_out(dataset *d, float share, uint64_t seed, float **hx, int **hy) {
-  const size_t sample = (size_t)d->c * d->h * d->w;
-  char *held = calloc((size_t)d->n + 1, 1);
-  int *idx = malloc(sizeof(int) * ((size_t)d->n + 1));
-  *hx = malloc(sizeof(float) * sample * ((size_t)d->n + 1));
-  *hy = malloc(sizeof(int) * ((size_t)d->n + 1));
-  if (!held || !idx || !*hx || !*hy) {
-    free(held), free(idx);
-    return -1;
-  }
-  int nh = 0;
-  for (int k = 0; share > 0 && k < d->num_classes; k++) {
-    int m = 0;
-    for (int i = 0; i < d->n; i++)
-      if (d->labels[i] == k) idx[m++] = i;
-    uint64_t rng = seed * 1000003u + (uint64_t)k;
-    rng_shuffle(idx, m, &rng);
-    int take = (int)lroundf(share * m);
-    if (take == 0 && m >= 2) take = 1;
-    if (take >= m) take = m - 1;
-    for (int i = 0; i < take; i++) held[idx[i]] = 1;
-  }
-  int kept = 0;
-  for (int i = 0; i < d->n; i++) {
-    if (held[i]) {
-      memcpy(*hx + sample * nh, d->x + sample * i, sizeof(float) * sample);
-      (*hy)[nh++] = d->labels[i];
-      d->class_counts[d->labels[i]]--;
-      free(d->paths[i]);
-      continue;
-    }
-    if (kept != i) {
-      memmove(d->x + sample * kept, d->x + sample * i, sizeof(float) * sample);
-      d->labels[kept] = d->labels[i];
-      d->paths[kept] = d->paths[i];
-    }
-    kept++;
-  }
-  d->n = kept;
-  free(held);
-  free(idx);
-  return nh;
 }
 
 /* Accuracy of the model file at path on n preprocessed samples, as
@@ -160,7 +112,7 @@ int adapt_run(const char *model_path, const adapt_config *cfg, const train_obser
   }
   res->num_classes = d.num_classes;
   for (int k = 0; k < d.num_classes && k < 64; k++) res->crops[k] = d.class_counts[k];
-  int held = hold_out(&d, cfg->holdout, cfg->seed, &hx, &hy);
+  int held = dataset_split(&d, cfg->holdout, cfg->seed, &hx, &hy);
   if (held < 0) {
     snprintf(err, errlen, "out of memory");
     goto done;

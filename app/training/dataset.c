@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "common/cli.h"
 #include "common/image_file.h"
+#include "common/rng.h"
 
 typedef struct {
   char **items;
@@ -205,4 +207,58 @@ done:
   list_free(&folders);
   if (rc != 0) dataset_free(ds);
   return rc;
+}
+
+int dataset_split(dataset *d, float share, uint64_t seed, float **x_out, int **y_out) {
+  const size_t sample = (size_t)d->c * d->h * d->w;
+  char *to_val = calloc((size_t)d->n + 1, 1);
+  int *idx = malloc(sizeof(int) * ((size_t)d->n + 1));
+  *x_out = NULL;
+  *y_out = NULL;
+  int nval = 0;
+  if (!to_val || !idx) goto oom;
+  for (int k = 0; k < d->num_classes; k++) {
+    int m = 0;
+    for (int i = 0; i < d->n; i++)
+      if (d->labels[i] == k) idx[m++] = i;
+    uint64_t rng = seed * 1000003u + (uint64_t)k;
+    rng_shuffle(idx, m, &rng);
+    int take = (int)lroundf(share * m);
+    if (take == 0 && m >= 2 && share > 0) take = 1; /* every class is held out from */
+    if (take >= m) take = m > 0 ? m - 1 : 0;        /* and trained on (none of an empty class) */
+    for (int i = 0; i < take; i++) to_val[idx[i]] = 1;
+    nval += take;
+  }
+  *x_out = malloc(sizeof(float) * sample * (nval ? nval : 1));
+  *y_out = malloc(sizeof(int) * (nval ? nval : 1));
+  if (!*x_out || !*y_out) goto oom;
+  /* Compact in place: the kept samples stay in d, in order. */
+  int kept = 0, v = 0;
+  for (int i = 0; i < d->n; i++) {
+    if (to_val[i]) {
+      memcpy(*x_out + sample * v, d->x + sample * i, sizeof(float) * sample);
+      (*y_out)[v++] = d->labels[i];
+      d->class_counts[d->labels[i]]--;
+      free(d->paths[i]);
+    } else {
+      if (kept != i) {
+        memcpy(d->x + sample * kept, d->x + sample * i, sizeof(float) * sample);
+        d->labels[kept] = d->labels[i];
+        d->paths[kept] = d->paths[i];
+      }
+      kept++;
+    }
+  }
+  d->n = kept;
+  free(to_val);
+  free(idx);
+  return nval;
+oom:
+  free(to_val);
+  free(idx);
+  free(*x_out);
+  free(*y_out);
+  *x_out = NULL;
+  *y_out = NULL;
+  return -1;
 }

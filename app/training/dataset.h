@@ -5,6 +5,7 @@
 #define APP_DATASET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
   int num_classes;
@@ -28,5 +29,12 @@ typedef struct {
 int dataset_load(dataset *ds, const char *dir, int c, int h, int w, float crop_scale,
                  const char *const *known_classes, int num_known, char *err, size_t errlen);
 void dataset_free(dataset *ds);
+
+/* Stratified split: per class, a share of the samples (shuffled by seed; at
+ * least one of a class with two or more when share > 0, never a class's
+ * last) moves out of d into *x_out [count, c, h, w] and *y_out [count]
+ * (malloc'd); d keeps the rest in order. Returns the count moved, or -1 (no
+ * memory). */
+int dataset_split(dataset *d, float share, uint64_t seed, float **x_out, int **y_out);
 
 #endif

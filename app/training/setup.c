@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "common/clock.h"
-#include "common/rng.h"
 #include "common/text_file.h"
 #include "training/session_internal.h"
 
@@ -38,58 +37,17 @@ static int arch_input_shape(const char *text, const char *source, int *c, int *h
   return -1;
 }
 
-/* Stratified split: per class, a seeded share of samples goes to val. */
+/* The --val-split share of the training data, held out for validation. */
 static int split_val(train_session *s, float share, uint64_t seed, char *err, size_t errlen) {
-  dataset *d = &s->train;
-  const size_t sample = (size_t)d->c * d->h * d->w;
-  char *to_val = calloc(d->n, 1);
-  int *idx = malloc(sizeof(int) * d->n);
-  if (!to_val || !idx) goto oom;
-  int nval = 0;
-  for (int k = 0; k < d->num_classes; k++) {
-    int m = 0;
-    for (int i = 0; i < d->n; i++)
-      if (d->labels[i] == k) idx[m++] = i;
-    uint64_t rng = seed * 1000003u + (uint64_t)k;
-    rng_shuffle(idx, m, &rng);
-    int take = (int)lroundf(share * m);
-    if (take == 0 && m >= 2 && share > 0) take = 1; /* every class is validated */
-    if (take >= m) take = m - 1;                    /* and trained on */
-    for (int i = 0; i < take; i++) to_val[idx[i]] = 1;
-    nval += take;
+  int nval = dataset_split(&s->train, share, seed, &s->split_x, &s->split_y);
+  if (nval < 0) {
+    snprintf(err, errlen, "out of memory splitting the validation set");
+    return -1;
   }
-  s->split_x = malloc(sizeof(float) * sample * (nval ? nval : 1));
-  s->split_y = malloc(sizeof(int) * (nval ? nval : 1));
-  if (!s->split_x || !s->split_y) goto oom;
-  /* Compact in place: training samples stay in d, in order. */
-  int kept = 0, v = 0;
-  for (int i = 0; i < d->n; i++) {
-    if (to_val[i]) {
-      memcpy(s->split_x + sample * v, d->x + sample * i, sizeof(float) * sample);
-      s->split_y[v++] = d->labels[i];
-      d->class_counts[d->labels[i]]--;
-      free(d->paths[i]);
-    } else {
-      if (kept != i) {
-        memcpy(d->x + sample * kept, d->x + sample * i, sizeof(float) * sample);
-        d->labels[kept] = d->labels[i];
-        d->paths[kept] = d->paths[i];
-      }
-      kept++;
-    }
-  }
-  d->n = kept;
   s->val_x = s->split_x;
   s->val_y = s->split_y;
   s->val_n = nval;
-  free(to_val);
-  free(idx);
   return 0;
-oom:
-  free(to_val);
-  free(idx);
-  snprintf(err, errlen, "out of memory splitting the validation set");
-  return -1;
 }
 
 /* Class weights for the loss: on by default when the largest class is more

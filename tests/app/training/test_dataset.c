@@ -68,6 +68,13 @@ int main(void) {
             d.class_counts[0] == 0 && d.class_counts[3] == 1,
         "subset: %d classes, %d images, %d skipped, labels %d %d", d.num_classes, d.n, d.skipped,
         d.n > 0 ? d.labels[0] : -1, d.n > 1 ? d.labels[1] : -1);
+  /* a split of classes with one image or none holds nothing out */
+  float *hx = NULL;
+  int *hy = NULL;
+  int held = dataset_split(&d, 0.5f, 1, &hx, &hy);
+  CHECK(held == 0 && d.n == 2, "split of 1-image and empty classes: %d held, %d kept", held, d.n);
+  free(hx);
+  free(hy);
   dataset_free(&d);
 
   /* without known classes, two folders make two classes */
