@@ -328,13 +328,18 @@ static void camera_lost(capture_source *src, camera_state *c, int e) {
 }
 
 /* Tells the consumer what the device granted (size, rate, format). */
+/* The stats fields the device decides: size, rate and format. */
+static void camera_granted(const camera_state *c, capture_stats *st) {
+  memset(st, 0, sizeof(*st));
+  st->width = c->width;
+  st->height = c->height;
+  st->fps = c->fps;
+  memcpy(st->pixel_format, c->fourcc, sizeof(st->pixel_format));
+}
+
 static void publish_granted(ring *r, const camera_state *c) {
   capture_stats st;
-  memset(&st, 0, sizeof(st));
-  st.width = c->width;
-  st.height = c->height;
-  st.fps = c->fps;
-  memcpy(st.pixel_format, c->fourcc, sizeof(st.pixel_format));
+  camera_granted(c, &st);
   ring_update_stats(r, &st);
 }
 
@@ -423,20 +428,8 @@ int capture_open_camera(capture_source **out, const capture_camera_opts *opts, c
     camera_destroy(c);
     return CAPTURE_ERROR;
   }
-  capture_source *src = source_create(c->width, c->height, CAPTURE_LATEST);
-  if (!src) {
-    cap_msg(err, errlen, "%s: out of memory for %dx%d frames", c->device, c->width, c->height);
-    camera_destroy(c);
-    return CAPTURE_ERROR;
-  }
-  publish_granted(src->ring, c);
-  src->impl = c;
-  src->run = camera_run;
-  src->destroy = camera_destroy;
-  if (source_start(src, c->device, err, errlen) != CAPTURE_OK) {
-    capture_close(src);
-    return CAPTURE_ERROR;
-  }
-  *out = src;
-  return CAPTURE_OK;
+  source_spec spec = {.impl = c, .run = camera_run, .destroy = camera_destroy,
+                      .name = c->device, .delivery = CAPTURE_LATEST};
+  camera_granted(c, &spec.granted);
+  return source_launch(out, &spec, err, errlen);
 }

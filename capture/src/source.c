@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-capture_source *source_create(int width, int height, capture_delivery delivery) {
+static capture_source *source_create(int width, int height, capture_delivery delivery) {
   capture_source *src = calloc(1, sizeof(*src));
   if (!src) return NULL;
   src->ring = calloc(1, sizeof(*src->ring));
@@ -28,12 +28,32 @@ static void *source_thread(void *arg) {
   return NULL;
 }
 
-int source_start(capture_source *src, const char *name, char *err, size_t errlen) {
+static int source_start(capture_source *src, const char *name, char *err, size_t errlen) {
   if (pthread_create(&src->thread, NULL, source_thread, src) != 0) {
     cap_msg(err, errlen, "%s: cannot start the capture thread", name);
     return CAPTURE_ERROR;
   }
   src->thread_started = 1;
+  return CAPTURE_OK;
+}
+
+int source_launch(capture_source **out, const source_spec *spec, char *err, size_t errlen) {
+  const capture_stats *g = &spec->granted;
+  capture_source *src = source_create(g->width, g->height, spec->delivery);
+  if (!src) {
+    cap_msg(err, errlen, "%s: out of memory for %dx%d frames", spec->name, g->width, g->height);
+    spec->destroy(spec->impl);
+    return CAPTURE_ERROR;
+  }
+  ring_update_stats(src->ring, g);
+  src->impl = spec->impl;
+  src->run = spec->run;
+  src->destroy = spec->destroy;
+  if (source_start(src, spec->name, err, errlen) != CAPTURE_OK) {
+    capture_close(src); /* destroys impl too */
+    return CAPTURE_ERROR;
+  }
+  *out = src;
   return CAPTURE_OK;
 }
 

@@ -1,5 +1,6 @@
 /* source: what a camera and a video source share: the ring, the one capture
- * thread and its lifecycle. camera.c and video.c fill in `run` and `destroy`.
+ * thread and its lifecycle. camera.c and video.c each hand source_launch a
+ * source_spec: their state, thread body, destructor and granted format.
  */
 #ifndef CAPTURE_SOURCE_H
 #define CAPTURE_SOURCE_H
@@ -18,9 +19,19 @@ struct capture_source {
   void (*destroy)(void *impl); /* frees impl after the thread is joined */
 };
 
-/* Allocates a source with a ring of width x height slots. NULL on no memory. */
-capture_source *source_create(int width, int height, capture_delivery delivery);
-/* Starts the thread running src->run. CAPTURE_OK or CAPTURE_ERROR (err set). */
-int source_start(capture_source *src, const char *name, char *err, size_t errlen);
+/* What camera.c or video.c hands to source_launch. */
+typedef struct {
+  void *impl;                       /* camera or video state; the source's from then on */
+  void (*run)(capture_source *src); /* the thread body */
+  void (*destroy)(void *impl);
+  const char *name;                 /* device or path, for messages; borrowed */
+  capture_delivery delivery;
+  capture_stats granted; /* width, height (the ring's slots), fps, pixel_format */
+} source_spec;
+
+/* Creates a source around spec->impl, publishes the granted stats, starts
+ * its thread and stores the source in *out. CAPTURE_OK, or CAPTURE_ERROR
+ * with err set, spec->impl destroyed and *out left alone. */
+int source_launch(capture_source **out, const source_spec *spec, char *err, size_t errlen);
 
 #endif

@@ -265,28 +265,12 @@ int capture_open_video(capture_source **out, const capture_video_opts *opts, cha
     video_destroy(v);
     return CAPTURE_ERROR;
   }
-  capture_source *src = source_create(v->dec->width, v->dec->height, opts->delivery);
-  if (!src) {
-    cap_msg(err, errlen, "%s: out of memory for %dx%d frames", v->path, v->dec->width,
-             v->dec->height);
-    video_destroy(v);
-    return CAPTURE_ERROR;
-  }
-  capture_stats st;
-  memset(&st, 0, sizeof(st));
-  st.width = v->dec->width;
-  st.height = v->dec->height;
-  st.fps = v->fps;
-  snprintf(st.pixel_format, sizeof(st.pixel_format), "%s",
-           avcodec_get_name(v->dec->codec_id));
-  ring_update_stats(src->ring, &st);
-  src->impl = v;
-  src->run = video_run;
-  src->destroy = video_destroy;
-  if (source_start(src, v->path, err, errlen) != CAPTURE_OK) {
-    capture_close(src);
-    return CAPTURE_ERROR;
-  }
-  *out = src;
-  return CAPTURE_OK;
+  source_spec spec = {.impl = v, .run = video_run, .destroy = video_destroy, .name = v->path,
+                      .delivery = opts->delivery};
+  capture_stats *st = &spec.granted; /* the rest stays 0 */
+  st->width = v->dec->width;
+  st->height = v->dec->height;
+  st->fps = v->fps;
+  snprintf(st->pixel_format, sizeof(st->pixel_format), "%s", avcodec_get_name(v->dec->codec_id));
+  return source_launch(out, &spec, err, errlen);
 }
