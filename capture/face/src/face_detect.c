@@ -3,7 +3,7 @@
  * do there: the grey frame, downscaled once, is shrunk step by step into a
  * pyramid; a fixed window slides over each level's integral image; every
  * window is variance-normalised and run through the stages; raw hits are
- * grouped like cv::groupRectangles.
+ * grouped like cv::groupRectangles (face_group.c).
  */
 #include <math.h>
 #include <stdint.h>
@@ -11,13 +11,12 @@
 #include <string.h>
 
 #include "face_cascade.h"
+#include "face_group.h"
 #include "util.h"
 
 /* Fixed-point bilinear weights, as OpenCV's INTER_LINEAR resize. */
 #define FD_COEF_BITS 11
 #define FD_COEF_ONE (1 << FD_COEF_BITS)
-/* Grouping tolerance of cv::groupRectangles as CascadeClassifier calls it. */
-#define FD_GROUP_EPS 0.2
 
 /* Windows are evaluated four at a time, one per lane: neighbouring windows
  * read neighbouring integral entries, so each rectangle corner is one
@@ -51,11 +50,6 @@ typedef struct {
   int first, n2, n3;
   float threshold;
 } fd_stage;
-
-typedef struct {
-  int64_t x, y, w, h; /* sums over the class's raw hits */
-  int n;
-} fd_class;
 
 struct capture_face_detector {
   const capture_cascade *c; /* borrowed */
@@ -421,84 +415,6 @@ static int fd_scan_level(capture_face_detector *d, int lw, int lh, double factor
   return 0;
 }
 
-/* cv::groupRectangles' SimilarRects: all four edges within eps of the mean size. */
-static int fd_similar(const capture_rect *a, const capture_rect *b) {
-  double delta = FD_GROUP_EPS * (fmin(a->w, b->w) + fmin(a->h, b->h)) * 0.5;
-  return fabs((double)(a->x - b->x)) <= delta && fabs((double)(a->y - b->y)) <= delta &&
-         fabs((double)(a->x + a->w - b->x - b->w)) <= delta &&
-         fabs((double)(a->y + a->h - b->y - b->h)) <= delta;
-}
-
-static int fd_root(int *parent, int i) {
-  while (parent[i] != i) i = parent[i] = parent[parent[i]];
-  return i;
-}
-
-/* Groups n raw hits into classes of similar boxes (transitive closure, as
- * cv::partition), averages each class, keeps those with at least
- * min_neighbors hits and drops a box inside a larger, better supported one
- * (cv::groupRectangles' rule). Returns the boxes kept, in d->out. */
-static int fd_group(capture_face_detector *d, int n, int min_neighbors) {
-  int *parent = d->label;
-  for (int i = 0; i < n; i++) parent[i] = i;
-  for (int i = 0; i < n; i++)
-    for (int j = i + 1; j < n; j++)
-      if (fd_similar(&d->hits[i], &d->hits[j])) {
-        int a = fd_root(parent, i), b = fd_root(parent, j);
-        if (a != b) parent[b] = a;
-      }
-  int ncls = 0;
-  for (int i = 0; i < n; i++) /* number the roots 0..ncls-1, stored as -1-k */
-    if (parent[i] == i) d->cls[ncls] = (fd_class){0, 0, 0, 0, 0}, parent[i] = -1 - ncls++;
-  for (int i = 0; i < n; i++) {
-    int r = i;
-    while (parent[r] >= 0) r = parent[r];
-    fd_class *k = &d->cls[-1 - parent[r]];
-    k->x += d->hits[i].x, k->y += d->hits[i].y, k->w += d->hits[i].w, k->h += d->hits[i].h;
-    k->n++;
-  }
-  capture_rect *avg = d->hits; /* the raw hits are no longer needed */
-  for (int k = 0; k < ncls; k++) {
-    double s = 1.0 / d->cls[k].n;
-    avg[k] = (capture_rect){(int)lrint(d->cls[k].x * s), (int)lrint(d->cls[k].y * s),
-                            (int)lrint(d->cls[k].w * s), (int)lrint(d->cls[k].h * s)};
-  }
-  int kept = 0;
-  for (int i = 0; i < ncls; i++) {
-    int n1 = d->cls[i].n;
-    if (n1 < min_neighbors) continue;
-    const capture_rect *r1 = &avg[i];
-    int inside = 0;
-    for (int j = 0; j < ncls && !inside; j++) {
-      int n2 = d->cls[j].n;
-      if (j == i || n2 < min_neighbors) continue;
-      const capture_rect *r2 = &avg[j];
-      int dx = (int)lrint(r2->w * FD_GROUP_EPS), dy = (int)lrint(r2->h * FD_GROUP_EPS);
-      inside = r1->x >= r2->x - dx && r1->y >= r2->y - dy && r1->x + r1->w <= r2->x + r2->w + dx &&
-               r1->y + r1->h <= r2->y + r2->h + dy && (n2 > (n1 > 3 ? n1 : 3) || n1 < 3);
-    }
-    if (!inside) d->out[kept++] = *r1;
-  }
-  return kept;
-}
-
-/* Largest first (ties: top, then left). Insertion sort: a frame has few
- * boxes, and unlike qsort it never allocates. */
-static int fd_before(const capture_rect *p, const capture_rect *q) {
-  long long ap = (long long)p->w * p->h, aq = (long long)q->w * q->h;
-  if (ap != aq) return ap > aq;
-  return p->y != q->y ? p->y < q->y : p->x < q->x;
-}
-
-static void fd_sort(capture_rect *r, int n) {
-  for (int i = 1; i < n; i++) {
-    capture_rect v = r[i];
-    int j = i;
-    for (; j > 0 && fd_before(&v, &r[j - 1]); j--) r[j] = r[j - 1];
-    r[j] = v;
-  }
-}
-
 int capture_face_detect(capture_face_detector *d, const capture_image *img,
                         const capture_face_opts *o, capture_rect *faces, int max) {
   if (!d || !img || (max > 0 && !faces)) return -1;
@@ -545,7 +461,7 @@ int capture_face_detect(capture_face_detector *d, const capture_image *img,
     if (fd_scan_level(d, lw, lh, factor, layout, &nhits) < 0) return -1;
   }
   if (nhits == 0) return 0;
-  int n = fd_group(d, nhits, opt.min_neighbors);
+  int n = fd_group(d->hits, nhits, opt.min_neighbors, d->label, d->cls, d->out);
   fd_sort(d->out, n);
   /* Back to source pixels, clipped to the image. */
   double sx = (double)img->width / dw, sy = (double)img->height / dh;
