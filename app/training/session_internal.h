@@ -45,15 +45,9 @@ struct train_session {
   float *teacher_probs; /* [batch, K] */
 };
 
-/* Observer calls: printf-style lines, and progress (returns 1 to stop). */
+/* session_base.c: observer lines, printf-style */
 void session_say(train_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void session_warn(train_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int session_progress(train_session *s, const train_progress *p);
-
-/* setup.c */
-int session_setup_fresh(train_session *s, const train_inputs *in, char *err, size_t errlen);
-int session_setup_resume(train_session *s, const char *path, int epochs, char *err, size_t errlen);
-
 /* Validation pass in inference mode: loss, accuracy, macro-F1 into rec, and
  * the logits kept for calibration. Returns 0 or -1. */
 int session_validate(train_session *s, epoch_record *rec);
@@ -61,8 +55,15 @@ int session_validate(train_session *s, epoch_record *rec);
  * as the best weights so far; restores them. */
 int session_keep_best(train_session *s, const nn_net *net);
 void session_restore_best(train_session *s);
+
+/* session.c: progress to the observer (returns 1 to stop) */
+int session_progress(train_session *s, const train_progress *p);
 /* Writes the training state and optimizer to the checkpoint. */
 int session_save_checkpoint(train_session *s, char *err, size_t errlen);
+
+/* setup.c */
+int session_setup_fresh(train_session *s, const train_inputs *in, char *err, size_t errlen);
+int session_setup_resume(train_session *s, const char *path, int epochs, char *err, size_t errlen);
 
 /* swa.c: the first averaged epoch (0-based), adding an epoch's weights to
  * the mean and saving it, resuming it, and the finish. */

@@ -2,6 +2,7 @@
  * assets/arch/README.md). One layer a line; shapes are computed while parsing
  * so an impossible shape is reported at the line that causes it. */
 #include "arch.h"
+#include "layer_ops.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,14 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const layer_kind_names[] = {"conv", "dwconv",  "bn",    "relu",   "maxpool",
-                                        "dropout", "gap", "dense", "softmax"};
-
 enum { MAX_TOKENS = 8, MAX_LINE = 1024, MAX_LAYERS = 1024 };
 #define MAX_SIDE 4096        /* input height/width */
-#define MAX_CHANNELS 8192    /* conv OUT, dense N */
-#define MAX_STRIDE 16
-#define MAX_FEATURES (1L << 26) /* floats in one sample's activation */
 
 typedef struct {
   const char *source;
@@ -59,95 +54,59 @@ static int tokenize(char *s, char **tok) {
   return n;
 }
 
-/* Parses the arguments of one layer line and computes its output shape from
- * the input shape already stored in *l. */
+/* A probability in [0, 1). */
+static int parse_prob(ctx *c, const char *word, const char *what, const char *tok, float *out) {
+  char *end;
+  errno = 0;
+  float p = strtof(tok, &end);
+  if (end == tok || *end != '\0') return fail(c, "%s: %s '%s' is not a number", word, what, tok);
+  if (errno == ERANGE || !(p >= 0.0f && p < 1.0f))
+    return fail(c, "%s: %s %s is out of range, expected 0 <= %s < 1", word, what, tok, what);
+  *out = p;
+  return 0;
+}
+
+static int parse_arg(ctx *c, const layer_ops *op, const layer_arg *arg, const char *tok,
+                     int num_classes, arch_layer *l) {
+  void *field = (char *)l + arg->offset;
+  switch (arg->kind) {
+  case ARG_PROB: return parse_prob(c, op->word, arg->name, tok, field);
+  case ARG_INT_OR_CLASSES:
+    if (!strcmp(tok, "classes")) {
+      if (num_classes <= 0)
+        return fail(c, "%s: 'classes' used but the number of classes is not known here (give a "
+                       "number)", op->word);
+      *(int *)field = num_classes;
+      return 0;
+    }
+    /* fall through: a number */
+  case ARG_INT: break;
+  }
+  return parse_int(c, op->word, arg->name, tok, arg->lo, arg->hi, field);
+}
+
+/* Parses the arguments of one layer line by its row of the layer table and
+ * computes its output shape from the input shape already stored in *l. */
 static int parse_layer(ctx *c, char **tok, int ntok, int num_classes, arch_layer *l) {
   const char *w = tok[0];
-  const char *usage = NULL;
-  if (!strcmp(w, "conv")) {
-    l->kind = L_CONV;
-    usage = "conv OUT K STRIDE";
-    if (ntok - 1 != 3) return fail(c, "conv: expected '%s', got %d number%s", usage, ntok - 1, ntok == 2 ? "" : "s");
-    if (parse_int(c, w, "OUT", tok[1], 1, MAX_CHANNELS, &l->out) ||
-        parse_int(c, w, "K", tok[2], 1, ARCH_MAX_KERNEL, &l->k) ||
-        parse_int(c, w, "STRIDE", tok[3], 1, MAX_STRIDE, &l->s))
-      return -1;
-  } else if (!strcmp(w, "dwconv")) {
-    l->kind = L_DWCONV;
-    usage = "dwconv K STRIDE";
-    if (ntok - 1 != 2) return fail(c, "dwconv: expected '%s', got %d number%s", usage, ntok - 1, ntok == 2 ? "" : "s");
-    if (parse_int(c, w, "K", tok[1], 1, ARCH_MAX_KERNEL, &l->k) ||
-        parse_int(c, w, "STRIDE", tok[2], 1, MAX_STRIDE, &l->s))
-      return -1;
-  } else if (!strcmp(w, "maxpool")) {
-    l->kind = L_MAXPOOL;
-    if (ntok - 1 != 1) return fail(c, "maxpool: expected 'maxpool S', got %d numbers", ntok - 1);
-    if (parse_int(c, w, "S", tok[1], 1, MAX_STRIDE, &l->s)) return -1;
-    l->k = l->s;
-  } else if (!strcmp(w, "dropout")) {
-    l->kind = L_DROPOUT;
-    if (ntok - 1 != 1) return fail(c, "dropout: expected 'dropout P', got %d numbers", ntok - 1);
-    char *end;
-    errno = 0;
-    float p = strtof(tok[1], &end);
-    if (end == tok[1] || *end != '\0') return fail(c, "dropout: P '%s' is not a number", tok[1]);
-    if (errno == ERANGE || !(p >= 0.0f && p < 1.0f))
-      return fail(c, "dropout: P %s is out of range, expected 0 <= P < 1", tok[1]);
-    l->p = p;
-  } else if (!strcmp(w, "dense")) {
-    l->kind = L_DENSE;
-    if (ntok - 1 != 1) return fail(c, "dense: expected 'dense N' or 'dense classes', got %d numbers", ntok - 1);
-    if (!strcmp(tok[1], "classes")) {
-      if (num_classes <= 0)
-        return fail(c, "dense: 'classes' used but the number of classes is not known here (give a number)");
-      l->out = num_classes;
-    } else if (parse_int(c, w, "N", tok[1], 1, MAX_CHANNELS, &l->out)) {
-      return -1;
-    }
-  } else {
-    static const struct { const char *word; layer_kind kind; } bare[] = {
-        {"bn", L_BN}, {"relu", L_RELU}, {"gap", L_GAP}, {"softmax", L_SOFTMAX}};
-    size_t i;
-    for (i = 0; i < sizeof bare / sizeof bare[0]; i++)
-      if (!strcmp(w, bare[i].word)) break;
-    if (i == sizeof bare / sizeof bare[0])
-      return fail(c, "unknown layer '%s' (expected input, conv, dwconv, bn, relu, maxpool, "
-                     "dropout, gap, dense or softmax)", w);
-    l->kind = bare[i].kind;
-    if (ntok != 1) return fail(c, "%s: takes no arguments, got %d", w, ntok - 1);
+  l->kind = layer_kind_of_word(w);
+  if (l->kind == L_KINDS) {
+    char words[256];
+    layer_words(words, sizeof words);
+    return fail(c, "unknown layer '%s' (expected input, %s)", w, words);
   }
-
-  /* output shape */
+  const layer_ops *op = layer_ops_of(l->kind);
+  int nargs = ntok - 1;
+  if (op->nargs == 0 && nargs != 0) return fail(c, "%s: takes no arguments, got %d", w, nargs);
+  if (nargs != op->nargs)
+    return fail(c, "%s: expected '%s %s', got %d number%s", w, w, op->usage, nargs,
+                nargs == 1 ? "" : "s");
+  for (int i = 0; i < nargs; i++)
+    if (parse_arg(c, op, &op->args[i], tok[1 + i], num_classes, l)) return -1;
   l->oc = l->c, l->oh = l->h, l->ow = l->w;
-  switch (l->kind) {
-  case L_CONV:
-  case L_DWCONV:
-    if (l->k % 2 == 0) return fail(c, "%s: K %d must be odd (padding is K/2 on each side)", w, l->k);
-    if (l->kind == L_CONV) l->oc = l->out;
-    /* padding K/2 with odd K: out = floor((in - 1) / S) + 1 */
-    l->oh = (l->h - 1) / l->s + 1;
-    l->ow = (l->w - 1) / l->s + 1;
-    break;
-  case L_MAXPOOL:
-    l->oh = l->h / l->s;
-    l->ow = l->w / l->s;
-    if (l->oh == 0 || l->ow == 0)
-      return fail(c, "maxpool %d: input is %dx%d, too small (output would be %dx%d)", l->s, l->h,
-                  l->w, l->oh, l->ow);
-    break;
-  case L_GAP:
-    l->oh = l->ow = 1;
-    break;
-  case L_DENSE:
-    if ((long)l->c * l->h * l->w * l->out > MAX_FEATURES * 4L)
-      return fail(c, "dense %d: %d inputs make a weight matrix too large", l->out, l->c * l->h * l->w);
-    l->oc = l->out;
-    l->oh = l->ow = 1;
-    break;
-  default:
-    break;
-  }
-  if ((long)l->oc * l->oh * l->ow > MAX_FEATURES)
+  char why[200];
+  if (op->shape && op->shape(l, why, sizeof why)) return fail(c, "%s", why);
+  if ((long)l->oc * l->oh * l->ow > ARCH_MAX_FEATURES)
     return fail(c, "%s: output %dx%dx%d is too large", w, l->oc, l->oh, l->ow);
   return 0;
 }
@@ -244,7 +203,7 @@ int arch_parse(arch_spec *out, const char *text, const char *source, int num_cla
     c.line = layers[n - 2].line;
     free(layers);
     return fail(&c, "%s: the network ends with %d outputs but the model has %d classes",
-                layer_kind_names[k], logits, num_classes);
+                layer_ops_of(k)->word, logits, num_classes);
   }
   out->num_classes = logits;
   out->n = n;

@@ -19,7 +19,7 @@
  * map as it loads its input (bn_map_plane) and the layer before computes
  * the input gradient as it loads its output gradient (bn_grad_plane), so
  * neither tensor is written to memory and read back. */
-#include "layer.h"
+#include "layer_ops.h"
 #include "threads.h"
 #include "vec.h"
 
@@ -265,3 +265,51 @@ bn_grad bn_grad_left(const layer *l, const float *in, int n, const float *part) 
 size_t bn_scratch_size(const layer *l, int max_batch) {
   return (size_t)l->a.c * (2 * (size_t)max_batch + 3);
 }
+
+/* y' = gamma (W x + b - mean) / sqrt(var + eps) + beta, so per output
+ * channel: W' = W s, b' = (b - mean) s + beta with s = gamma / sqrt(var + eps) */
+void bn_fold_into(const layer *bn, float *w, float *b, size_t per_channel) {
+  for (int c = 0; c < bn->a.c; c++) {
+    float s = bn->w[c] / sqrtf(bn->rvar[c] + BN_EPS);
+    for (size_t k = 0; k < per_channel; k++) w[c * per_channel + k] *= s;
+    b[c] = (b[c] - bn->rmean[c]) * s + bn->b[c];
+  }
+}
+
+/* The row of the layer table. */
+
+static int tensors(layer *l, tensor_spec *t) {
+  int C = l->a.c;
+  t[0] = (tensor_spec){"bn.gamma", TENSOR_PARAM, 1, {C}, INIT_ONE, &l->w, &l->dw};
+  t[1] = (tensor_spec){"bn.beta", TENSOR_PARAM, 1, {C}, INIT_ZERO, &l->b, &l->db};
+  t[2] = (tensor_spec){"bn.running_mean", TENSOR_STATE, 1, {C}, INIT_ZERO, &l->rmean, NULL};
+  t[3] = (tensor_spec){"bn.running_var", TENSOR_STATE, 1, {C}, INIT_ONE, &l->rvar, NULL};
+  t[4] = (tensor_spec){"bn.batch_mean", TENSOR_SCRATCH, 1, {C}, INIT_ZERO, &l->bmean, NULL};
+  t[5] = (tensor_spec){"bn.batch_invstd", TENSOR_SCRATCH, 1, {C}, INIT_ZERO, &l->binvstd, NULL};
+  return 6;
+}
+
+static void needs(const layer *l, int max_batch, layer_needs *need) {
+  need->bn_part = bn_scratch_size(l, max_batch);
+}
+
+static void forward(layer *l, const layer_fwd *f) {
+  bn_forward(l, f->out, f->in, f->n, f->batch_stats, f->ws->bn_part);
+}
+
+static void backward(const layer *l, const layer_bwd *b) {
+  if (b->leave) {
+    bn_backward(l, NULL, b->dout, b->in, b->n, b->batch_stats, b->param_grads, b->ws->bn_part);
+    *b->leave = bn_grad_left(l, b->in, b->n, b->ws->bn_part);
+  } else {
+    bn_backward(l, b->din, b->dout, b->in, b->n, b->batch_stats, b->param_grads, b->ws->bn_part);
+  }
+}
+
+const layer_ops bn_ops = {
+    .word = "bn",
+    .tensors = tensors,
+    .needs = needs,
+    .forward = forward,
+    .backward = backward,
+};

@@ -15,25 +15,17 @@
  * conv after a bn applies the bn's map as it gathers its input (pre), and a
  * conv before a bn computes the bn's input gradient as it gathers its
  * output gradient (post), so neither tensor is written and read back. */
-#include "layer.h"
+#include "layer_ops.h"
 #include "threads.h"
 #include "vec.h"
 
 #include <cblas.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 static int is_pointwise(const layer *l) { return l->a.k == 1 && l->a.s == 1; }
 
-/* First and one-past-last output x whose input column ox*S - pad + kx lies
- * inside [0, W). */
-static void valid_range(int W, int OW, int S, int pad, int kx, int *lo, int *hi) {
-  int a = pad - kx;
-  *lo = a > 0 ? (a + S - 1) / S : 0;
-  int b = W - 1 + pad - kx;
-  *hi = b < 0 ? 0 : b / S + 1;
-  if (*hi > OW) *hi = OW;
-  if (*lo > *hi) *lo = *hi;
-}
 
 /* col[(c*K + ky)*K + kx][(oy - oy0)*OW + ox] = x[c][oy*S - pad + ky][ox*S - pad + kx],
  * 0 outside the image, for output rows [oy0, oy1). x: [C, H, W]; the rows of
@@ -74,7 +66,7 @@ static void im2col_s1(float *col, size_t ld, const float *x, geom g, int oy0, in
         float *d = row + (size_t)(ya - oy0) * W;
         if (len - a - b > 0) memcpy(d + a, xc + s0 + a, sizeof(float) * (size_t)(len - a - b));
         int lo, hi; /* valid output columns */
-        valid_range(W, W, 1, pad, kx, &lo, &hi);
+        conv_valid_range(W, W, 1, pad, kx, &lo, &hi);
         for (int oy = 0; oy < yb - ya; oy++) {
           float *r = d + (size_t)oy * W;
           for (int ox = 0; ox < lo; ox++) r[ox] = 0.0f;
@@ -96,7 +88,7 @@ static void im2col_g(float *col, size_t ld, const float *x, geom g, int oy0, int
       for (int kx = 0; kx < K; kx++) {
         float *row = col + (size_t)((c * K + ky) * K + kx) * ld;
         int lo, hi;
-        valid_range(W, OW, S, pad, kx, &lo, &hi);
+        conv_valid_range(W, OW, S, pad, kx, &lo, &hi);
         for (int oy = oy0; oy < oy1; oy++) {
           float *r = row + (size_t)(oy - oy0) * OW;
           int iy = oy * S - pad + ky;
@@ -130,7 +122,7 @@ static void col2im(float *dx, const float *col, size_t ld, const layer *l) {
       for (int kx = 0; kx < K; kx++) {
         const float *row = col + (size_t)((c * K + ky) * K + kx) * ld;
         int lo, hi;
-        valid_range(W, OW, S, pad, kx, &lo, &hi);
+        conv_valid_range(W, OW, S, pad, kx, &lo, &hi);
         for (int oy = 0; oy < OH; oy++) {
           int iy = oy * S - pad + ky;
           if (iy < 0 || iy >= H) continue;
@@ -506,3 +498,77 @@ void conv_backward(const layer *l, float *din, const float *dout, const float *i
   int count = (int)sj.acc;
   par_for(count, par_parts(count, (double)count * chunks), sum_slots, &sj);
 }
+
+/* The row of the layer table. */
+
+/* padding K/2 with odd K: out = floor((in - 1) / S) + 1 */
+int conv_shape_same(arch_layer *a, char *why, size_t len) {
+  const char *word = layer_ops_of(a->kind)->word;
+  if (a->k % 2 == 0) {
+    snprintf(why, len, "%s: K %d must be odd (padding is K/2 on each side)", word, a->k);
+    return -1;
+  }
+  a->oh = (a->h - 1) / a->s + 1;
+  a->ow = (a->w - 1) / a->s + 1;
+  return 0;
+}
+
+static int shape(arch_layer *a, char *why, size_t len) {
+  a->oc = a->out;
+  return conv_shape_same(a, why, len);
+}
+
+static int tensors(layer *l, tensor_spec *t) {
+  const arch_layer *a = &l->a;
+  t[0] = (tensor_spec){"conv.weight", TENSOR_PARAM, 4, {a->oc, a->c, a->k, a->k}, INIT_HE, &l->w, &l->dw};
+  t[1] = (tensor_spec){"conv.bias", TENSOR_PARAM, 1, {a->oc}, INIT_ZERO, &l->b, &l->db};
+  return 2;
+}
+
+static double macs(const arch_layer *a) {
+  return (double)a->oc * a->c * a->k * a->k * a->oh * a->ow;
+}
+
+static void needs(const layer *l, int max_batch, layer_needs *need) {
+  need->col = conv_col_size(l);
+  need->wflip = conv_wflip_size(l);
+  need->slots = conv_slots_size(l, max_batch);
+}
+
+static void forward(layer *l, const layer_fwd *f) {
+  conv_forward(l, f->out, f->in, f->n, f->train, f->pre, f->ws);
+}
+
+static void backward(const layer *l, const layer_bwd *b) {
+  conv_backward(l, b->din, b->dout, b->in, b->n, b->param_grads, b->pre, b->post, b->ws);
+}
+
+static int takes_bn_map(const layer *l, int n) {
+  (void)n;
+  return conv_takes_map(l);
+}
+
+static int takes_bn_grad(const layer *l, int n) {
+  (void)l, (void)n;
+  return 1;
+}
+
+static long folds_bn(const arch_layer *a) { return (long)a->c * a->k * a->k; }
+
+const layer_ops conv_ops = {
+    .word = "conv",
+    .usage = "OUT K STRIDE",
+    .nargs = 3,
+    .args = {{"OUT", ARG_INT, 1, ARCH_MAX_CHANNELS, offsetof(arch_layer, out)},
+             {"K", ARG_INT, 1, ARCH_MAX_KERNEL, offsetof(arch_layer, k)},
+             {"STRIDE", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)}},
+    .shape = shape,
+    .tensors = tensors,
+    .macs = macs,
+    .needs = needs,
+    .forward = forward,
+    .backward = backward,
+    .takes_bn_map = takes_bn_map,
+    .takes_bn_grad = takes_bn_grad,
+    .folds_bn = folds_bn,
+};

@@ -3,20 +3,13 @@
  * y[n,c,oy,ox] = b[c] + sum_{ky,kx} w[c,ky,kx] x[n,c,oy*S-pad+ky,ox*S-pad+kx].
  * Work is split by channel, so each channel's gradient has a single writer. */
 #include "dwconv.h"
+#include "layer_ops.h"
 #include "threads.h"
 #include "vec.h"
 
+#include <stddef.h>
 #include <string.h>
 
-/* output positions o whose input o*S - pad + k lies in [0, size) */
-static void valid_range(int size, int osize, int S, int pad, int k, int *lo, int *hi) {
-  int a = pad - k;
-  *lo = a > 0 ? (a + S - 1) / S : 0;
-  int b = size - 1 + pad - k;
-  *hi = b < 0 ? 0 : b / S + 1;
-  if (*hi > osize) *hi = osize;
-  if (*lo > *hi) *lo = *hi;
-}
 
 
 /* Forward works on a padded copy of each input plane split into S x S
@@ -137,7 +130,7 @@ static void build_phases(const layer *l, float *ph, const float *x) {
     for (int rx = 0; rx < S; rx++) {
       float *dst = row + (size_t)rx * plane;
       int lo, hi;
-      valid_range(W, QW, S, pad, rx, &lo, &hi);
+      conv_valid_range(W, QW, S, pad, rx, &lo, &hi);
       const float *src = xr + rx - pad;
       for (int jx = lo; jx < hi; jx++) dst[jx] = src[jx * S];
     }
@@ -286,3 +279,46 @@ void dwconv_backward(const layer *l, float *din, const float *dout, const float 
   par_for(items, parts < ws->threads ? parts : ws->threads,
           batch ? dwconv_batch_backward_groups : bwd_channels, &j);
 }
+
+/* The row of the layer table. */
+
+static int tensors(layer *l, tensor_spec *t) {
+  const arch_layer *a = &l->a;
+  t[0] = (tensor_spec){"dwconv.weight", TENSOR_PARAM, 4, {a->c, 1, a->k, a->k}, INIT_HE, &l->w, &l->dw};
+  t[1] = (tensor_spec){"dwconv.bias", TENSOR_PARAM, 1, {a->c}, INIT_ZERO, &l->b, &l->db};
+  return 2;
+}
+
+static double macs(const arch_layer *a) { return (double)a->c * a->k * a->k * a->oh * a->ow; }
+
+static void needs(const layer *l, int max_batch, layer_needs *need) {
+  (void)max_batch;
+  need->col = dwconv_scratch_size(l);
+}
+
+static void forward(layer *l, const layer_fwd *f) {
+  dwconv_forward(l, f->out, f->in, f->n, f->pre, f->ws);
+}
+
+static void backward(const layer *l, const layer_bwd *b) {
+  dwconv_backward(l, b->din, b->dout, b->in, b->n, b->param_grads, b->pre, b->post, b->ws);
+}
+
+static long folds_bn(const arch_layer *a) { return (long)a->k * a->k; }
+
+const layer_ops dwconv_ops = {
+    .word = "dwconv",
+    .usage = "K STRIDE",
+    .nargs = 2,
+    .args = {{"K", ARG_INT, 1, ARCH_MAX_KERNEL, offsetof(arch_layer, k)},
+             {"STRIDE", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)}},
+    .shape = conv_shape_same,
+    .tensors = tensors,
+    .macs = macs,
+    .needs = needs,
+    .forward = forward,
+    .backward = backward,
+    .takes_bn_map = dwconv_bundles,
+    .takes_bn_grad = dwconv_bundles,
+    .folds_bn = folds_bn,
+};

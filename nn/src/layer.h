@@ -7,7 +7,9 @@
 #ifndef NN_LAYER_H
 #define NN_LAYER_H
 
-#include "arch.h"
+#include "layer_spec.h"
+
+#include <stddef.h>
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
@@ -21,8 +23,9 @@ typedef struct {
   float *rmean, *rvar; /* bn running statistics [C] */
   /* saved by forward for backward */
   float *bmean, *binvstd; /* bn: statistics used by the last forward [C] */
-  int *argmax;            /* maxpool, training: [N, C, OH, OW] index into the input plane */
-  float *mask;            /* dropout, training: [N, C*H*W], 0 or 1/(1-p) */
+  void *saved;            /* training, what the kind's needs() asked for: maxpool's argmax
+                             (int [N, C, OH, OW], index into the input plane), dropout's
+                             mask (float [N, C*H*W], 0 or 1/(1-p)) */
   float *act;             /* training: this layer's output [N, OC, OH, OW] */
   int fuse_relu;          /* bn always, conv/dwconv after folding: apply the next ReLU */
   int relu_fused;         /* relu: applied by the layer before (forward and backward) */
@@ -52,10 +55,23 @@ typedef struct {
   const float *k; /* per channel, the factors bn_backward computed */
 } bn_grad;
 
+/* conv and dwconv, padding pad: the first and one-past-last output
+ * positions o whose input o*S - pad + k lies inside [0, size). */
+static inline void conv_valid_range(int size, int osize, int S, int pad, int k, int *lo, int *hi) {
+  int a = pad - k;
+  *lo = a > 0 ? (a + S - 1) / S : 0;
+  int b = size - 1 + pad - k;
+  *hi = b < 0 ? 0 : b / S + 1;
+  if (*hi > osize) *hi = osize;
+  if (*lo > *hi) *lo = *hi;
+}
+
 static inline long layer_in_size(const layer *l) { return (long)l->a.c * l->a.h * l->a.w; }
 static inline long layer_out_size(const layer *l) { return (long)l->a.oc * l->a.oh * l->a.ow; }
 
 /* conv.c: y = W * im2col(x) + b; 1x1 stride-1 convs skip im2col */
+/* the output shape of a conv or dwconv, padding K/2 (odd K only) */
+int conv_shape_same(arch_layer *a, char *why, size_t len);
 size_t conv_col_size(const layer *l);   /* floats of im2col scratch per thread */
 size_t conv_wflip_size(const layer *l); /* floats of the flipped kernel */
 size_t conv_slots_size(const layer *l, int max_batch); /* floats of gradient slots */
@@ -115,6 +131,10 @@ void bn_grad_plane(const bn_grad *g, int c, float *dx, const float *dy, const fl
  * output, applying the map as it loads its input. */
 void bn_map_plane(const layer *l, int c, float *y, const float *x, long hw);
 
+/* Folds the running statistics and affine of bn into the weights w
+ * [C][per_channel] and bias b [C] of the layer before it (inference). */
+void bn_fold_into(const layer *bn, float *w, float *b, size_t per_channel);
+
 /* The affine map of the last bn forward for channel c, y = x scale + shift:
  * one expression for every pass that applies it, so that they agree bit for
  * bit. */
@@ -123,7 +143,7 @@ static inline float bn_shift(const layer *l, int c, float scale) {
   return l->b[c] - l->bmean[c] * scale;
 }
 
-/* simple.c: relu, maxpool, gap, dropout */
+/* relu.c, maxpool.c, gap.c, dropout.c */
 void relu_forward(float *out, const float *in, long count);
 void relu_backward(float *din, const float *dout, const float *out, long count);
 void maxpool_forward(const layer *l, float *out, const float *in, int n, int *argmax);

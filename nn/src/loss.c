@@ -2,6 +2,7 @@
  * With p = softmax(z) and target t: loss = -sum_k t_k log p_k and
  * dloss/dz = p - t; the weighted batch mean scales sample i by w_i / sum w. */
 #include "loss.h"
+#include "layer_ops.h"
 
 #include <math.h>
 
@@ -46,3 +47,8 @@ float loss_xent(float *grad, const float *probs, const int *labels, int n, int K
   }
   return wsum > 0.0 ? (float)(total / wsum) : 0.0f;
 }
+
+/* The softmax layer's row: it must end every network, and the net applies
+ * it (loss_softmax, with the temperature) after the layers before it, so
+ * as a layer it does nothing. */
+const layer_ops softmax_ops = {.word = "softmax"};

@@ -5,6 +5,8 @@
  * training forward. Nothing is allocated per pass. */
 #include "net.h"
 
+#include "fusion.h"
+#include "layer_ops.h"
 #include "loss.h"
 #include "threads.h"
 
@@ -20,20 +22,23 @@ static int fail(char *err, size_t errlen, const char *src, const char *msg) {
 }
 
 /* Layers that may overwrite their input in place: the input is not needed
- * by anyone's backward (relu's backward uses its output). Never layer 0,
- * whose input is the caller's const batch. */
-static int in_place(const layer *l, int i) { return i > 0 && l->a.kind == L_RELU; }
+ * by anyone's backward. Never layer 0, whose input is the caller's const
+ * batch. */
+static int in_place(const layer *l, int i) { return i > 0 && layer_ops_of(l->a.kind)->in_place; }
+
+static layer_needs needs_of(const layer *l, int max_batch) {
+  layer_needs need = {0};
+  const layer_ops *op = layer_ops_of(l->a.kind);
+  if (op->needs) op->needs(l, max_batch, &need);
+  return need;
+}
 
 static int alloc_workspace(nn_net *net) {
   size_t col = 0, wflip = 0;
   for (int i = 0; i < net->nl; i++) {
-    const layer *l = &net->L[i];
-    size_t c = l->a.kind == L_DWCONV ? dwconv_scratch_size(l)
-               : l->a.kind == L_CONV ? conv_col_size(l)
-                                     : 0;
-    size_t f = l->a.kind == L_CONV ? conv_wflip_size(l) : 0;
-    col = c > col ? c : col;
-    wflip = f > wflip ? f : wflip;
+    layer_needs need = needs_of(&net->L[i], net->max_batch);
+    col = need.col > col ? need.col : col;
+    wflip = need.wflip > wflip ? need.wflip : wflip;
   }
   int t = nn_get_threads();
   net->ws.threads = t;
@@ -71,15 +76,11 @@ int nn_net_create(nn_net **out, const char *arch_text, const char *source_name, 
     layer *l = &net->L[i];
     l->a = net->arch.layers[i];
     l->pad = l->a.k / 2;
-    /* bn + relu run as one pass; the relu then only marks its place */
-    if (i > 0 && l->a.kind == L_RELU && net->L[i - 1].a.kind == L_BN) {
-      l->relu_fused = 1;
-      net->L[i - 1].fuse_relu = 1;
-    }
     size_t o = (size_t)layer_out_size(l);
     feat = o > feat ? o : feat;
   }
   net->max_feat = feat;
+  fusion_plan(net->L, net->nl);
   if (net_build_tensors(net) || alloc_workspace(net)) goto oom;
   size_t act = (size_t)max_batch * feat, cls = (size_t)max_batch * net->num_classes;
   net->ping = malloc(sizeof(float) * act);
@@ -116,18 +117,17 @@ void nn_net_destroy(nn_net *net) {
   free(net);
 }
 
-/* Training buffers: each layer's output (relu shares its input's), maxpool
- * argmax, dropout masks, two gradient buffers, the input gradient, the
- * conv layers' per-chunk weight gradient slots and bn's per-sample sums. */
+/* Training buffers: each layer's output (an in-place layer shares its
+ * input's) and what it saves for backward (maxpool argmax, dropout masks),
+ * two gradient buffers, the input gradient, the conv layers' per-chunk
+ * weight gradient slots and bn's per-sample sums. */
 static int ensure_training_buffers(nn_net *net) {
   if (net->train_arena) return 0;
   size_t B = (size_t)net->max_batch, total = 0, slots = 0, bn_part = 0;
   for (int i = 0; i < net->nl; i++) {
-    const layer *l = &net->L[i];
-    size_t s = l->a.kind == L_CONV ? conv_slots_size(l, net->max_batch) : 0;
-    size_t p = l->a.kind == L_BN ? bn_scratch_size(l, net->max_batch) : 0;
-    slots = s > slots ? s : slots;
-    bn_part = p > bn_part ? p : bn_part;
+    layer_needs need = needs_of(&net->L[i], net->max_batch);
+    slots = need.slots > slots ? need.slots : slots;
+    bn_part = need.bn_part > bn_part ? need.bn_part : bn_part;
   }
   for (int pass = 0; pass < 2; pass++) {
     float *base = net->train_arena;
@@ -135,10 +135,9 @@ static int ensure_training_buffers(nn_net *net) {
 #define TAKE(n) (base ? base + (at += (n)) - (n) : (at += (n), NULL))
     for (int i = 0; i < net->nl - 1; i++) {
       layer *l = &net->L[i];
-      size_t o = B * (size_t)layer_out_size(l);
+      size_t o = B * (size_t)layer_out_size(l), saved = needs_of(l, net->max_batch).saved;
       l->act = in_place(l, i) ? net->L[i - 1].act : TAKE(o);
-      if (l->a.kind == L_MAXPOOL) l->argmax = (int *)TAKE(o); /* int and float: same size */
-      if (l->a.kind == L_DROPOUT) l->mask = TAKE(o);
+      if (saved) l->saved = TAKE(saved); /* ints or floats: the same size */
     }
     net->gA = TAKE(B * net->max_feat);
     net->gB = TAKE(B * net->max_feat);
@@ -155,35 +154,6 @@ static int ensure_training_buffers(nn_net *net) {
   return 0;
 }
 
-static void make_dropout_mask(nn_net *net, layer *l, long count) {
-  float keep = 1.0f - l->a.p, scale = 1.0f / keep;
-  /* drawn on the calling thread so masks do not depend on the thread count */
-  for (long i = 0; i < count; i++)
-    l->mask[i] = rng_uniform(&net->dropout_rng) < keep ? scale : 0.0f;
-}
-
-/* In training, a bn + ReLU read only by a dwconv that takes bundles or by a
- * 1x1 conv leaves its map to that layer, which applies it to the bn's input
- * as it loads it: the bn's output is never written or read back, one pass
- * over the activations less each way (the values are the same to the
- * bit). */
-static int defers_map(const nn_net *net, int i, int n) {
-  const layer *l = &net->L[i];
-  if (l->a.kind != L_BN || l->skip || !l->fuse_relu || i + 2 >= net->nl) return 0;
-  const layer *next = &net->L[i + 2];
-  if (next->a.kind == L_DWCONV) return dwconv_bundles(next, n);
-  return next->a.kind == L_CONV && conv_takes_map(next);
-}
-
-/* In training, a bn's input gradient is left to the conv, or the dwconv
- * that takes bundles, before it: that layer computes it from the bn's dy as
- * it reads its output gradient, so it is never written or read back. */
-static int leaves_grad(const nn_net *net, int i, int n) {
-  const layer *before = i > 0 ? &net->L[i - 1] : NULL;
-  if (!before || net->L[i].skip) return 0;
-  return before->a.kind == L_CONV || (before->a.kind == L_DWCONV && dwconv_bundles(before, n));
-}
-
 /* Runs layers 0..nl-2 (the softmax is applied by the caller). Training uses
  * the per-layer buffers; inference alternates ping/pong. Returns the logits. */
 static const float *run_forward(nn_net *net, const float *x, int n, int train) {
@@ -192,45 +162,30 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
   if (train && net->fixed_dropout) rng_seed(&net->dropout_rng, net->fixed_dropout_seed);
   for (int i = 0; i < net->nl - 1; i++) {
     layer *l = &net->L[i];
-    int frozen = i < net->frozen;
-    long count = layer_out_size(l) * n;
+    const layer_ops *op = layer_ops_of(l->a.kind);
+    /* identity: nothing is run or written */
+    int passes = l->skip || l->relu_fused || (!train && op->inference_identity);
     float *out;
     if (train)
       out = l->act;
-    else if (l->skip || l->a.kind == L_DROPOUT)
-      out = (float *)in; /* identity: nothing is written */
-    else if (in_place(l, i) && in != x)
+    else if (passes || (in_place(l, i) && in != x))
       out = (float *)in;
     else
       out = in == net->ping ? net->pong : net->ping;
-    switch (l->a.kind) {
-    case L_CONV:
-      conv_forward(l, out, pre ? pre_in : in, n, train, pre, &net->ws);
+    l->deferred = train && fusion_defers_map(net->L, net->nl, i, n);
+    if (!passes && op->forward) {
+      layer_fwd f = {.out = l->deferred ? NULL : out,
+                     .in = pre ? pre_in : in,
+                     .n = n,
+                     .train = train,
+                     .batch_stats = train && i >= net->frozen,
+                     .pre = pre,
+                     .ws = &net->ws,
+                     .rng = &net->dropout_rng};
+      op->forward(l, &f);
       pre = NULL;
-      break;
-    case L_DWCONV:
-      dwconv_forward(l, out, pre ? pre_in : in, n, pre, &net->ws);
-      pre = NULL;
-      break;
-    case L_BN:
-      l->deferred = train && defers_map(net, i, n);
-      if (l->deferred) pre = l, pre_in = in;
-      if (!l->skip) bn_forward(l, l->deferred ? NULL : out, in, n, train && !frozen, net->ws.bn_part);
-      break;
-    case L_RELU:
-      if (!l->skip && !l->relu_fused) relu_forward(out, in, count);
-      break;
-    case L_MAXPOOL: maxpool_forward(l, out, in, n, train ? l->argmax : NULL); break;
-    case L_DROPOUT:
-      if (train) {
-        make_dropout_mask(net, l, count);
-        dropout_apply(out, in, l->mask, count);
-      }
-      break;
-    case L_GAP: gap_forward(l, out, in, n); break;
-    case L_DENSE: dense_forward(l, out, in, n); break;
-    case L_SOFTMAX: break;
     }
+    if (l->deferred) pre = l, pre_in = in;
     in = out;
   }
   return in;
@@ -254,31 +209,22 @@ static void run_backward(nn_net *net, const float *x, int n) {
     const layer *pre = i >= 2 && net->L[i - 2].deferred ? &net->L[i - 2] : NULL;
     if (pre) in = i == 2 ? x : net->L[i - 3].act;
     float *din = !want_din ? NULL : i == 0 ? net->input_grad : dout == net->gA ? net->gB : net->gA;
-    int pg = i >= net->frozen;
-    const bn_grad *left_here = post;
-    post = NULL;
-    long count = layer_out_size(l) * n;
-    switch (l->a.kind) {
-    case L_CONV: conv_backward(l, din, dout, in, n, pg, pre, left_here, &net->ws); break;
-    case L_DWCONV: dwconv_backward(l, din, dout, in, n, pg, pre, left_here, &net->ws); break;
-    case L_BN:
-      if (din && leaves_grad(net, i, n)) {
-        bn_backward(l, NULL, dout, in, n, i >= net->frozen, pg, net->ws.bn_part);
-        left = bn_grad_left(l, in, n, net->ws.bn_part);
-        post = &left;
-        din = (float *)dout; /* the layer before reads the bn's dy */
-      } else {
-        bn_backward(l, din, dout, in, n, i >= net->frozen, pg, net->ws.bn_part);
-      }
-      break;
-    case L_RELU: relu_backward(din, dout, l->act, count); break;
-    case L_MAXPOOL: maxpool_backward(l, din, dout, n); break;
-    case L_DROPOUT: dropout_apply(din, dout, l->mask, count); break;
-    case L_GAP: gap_backward(l, din, dout, n); break;
-    case L_DENSE: dense_backward(l, din, dout, in, n, pg); break;
-    case L_SOFTMAX: break;
-    }
-    dout = din;
+    int leaves = din && fusion_leaves_grad(net->L, net->nl, i, n);
+    layer_bwd b = {.din = din,
+                   .dout = dout,
+                   .in = in,
+                   .out = l->act,
+                   .n = n,
+                   .param_grads = i >= net->frozen,
+                   .batch_stats = i >= net->frozen,
+                   .pre = pre,
+                   .post = post,
+                   .leave = leaves ? &left : NULL,
+                   .ws = &net->ws};
+    const layer_ops *op = layer_ops_of(l->a.kind);
+    if (op->backward) op->backward(l, &b);
+    post = leaves ? &left : NULL;
+    dout = leaves ? dout : din; /* the layer before reads the bn's dy */
   }
   net->has_input_grad = net->want_input_grad;
 }

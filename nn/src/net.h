@@ -3,6 +3,7 @@
 #ifndef NN_NET_PRIV_H
 #define NN_NET_PRIV_H
 
+#include "arch.h"
 #include "layer.h"
 #include "nn.h"
 #include "rng.h"

@@ -1,6 +1,8 @@
 /* net_params: the parameters of a net: arenas and the named tensor table,
  * initialisation, copying between nets, batch-norm folding, and the summary
  * table with parameter and multiply-add counts. */
+#include "fusion.h"
+#include "layer_ops.h"
 #include "net.h"
 
 #include <math.h>
@@ -9,39 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* one tensor a layer owns; trainable tensors live in the params arena */
-typedef struct {
-  const char *what;
-  int trainable, ndim, dims[4];
-  float **data, **grad; /* where the layer keeps its view */
-} tensor_spec;
-
-/* The tensors of layer l in file order; returns how many. */
+/* The tensors of layer l in file order, then its scratch; returns how many. */
 static int layer_tensors(layer *l, tensor_spec *t) {
-  const arch_layer *a = &l->a;
-  int in = a->c * a->h * a->w;
-  switch (a->kind) {
-  case L_CONV:
-    t[0] = (tensor_spec){"conv.weight", 1, 4, {a->oc, a->c, a->k, a->k}, &l->w, &l->dw};
-    t[1] = (tensor_spec){"conv.bias", 1, 1, {a->oc}, &l->b, &l->db};
-    return 2;
-  case L_DWCONV:
-    t[0] = (tensor_spec){"dwconv.weight", 1, 4, {a->c, 1, a->k, a->k}, &l->w, &l->dw};
-    t[1] = (tensor_spec){"dwconv.bias", 1, 1, {a->c}, &l->b, &l->db};
-    return 2;
-  case L_DENSE:
-    t[0] = (tensor_spec){"dense.weight", 1, 2, {a->oc, in}, &l->w, &l->dw};
-    t[1] = (tensor_spec){"dense.bias", 1, 1, {a->oc}, &l->b, &l->db};
-    return 2;
-  case L_BN:
-    t[0] = (tensor_spec){"bn.gamma", 1, 1, {a->c}, &l->w, &l->dw};
-    t[1] = (tensor_spec){"bn.beta", 1, 1, {a->c}, &l->b, &l->db};
-    t[2] = (tensor_spec){"bn.running_mean", 0, 1, {a->c}, &l->rmean, NULL};
-    t[3] = (tensor_spec){"bn.running_var", 0, 1, {a->c}, &l->rvar, NULL};
-    return 4;
-  default:
-    return 0;
-  }
+  const layer_ops *op = layer_ops_of(l->a.kind);
+  return op->tensors ? op->tensors(l, t) : 0;
 }
 
 static size_t spec_count(const tensor_spec *t) {
@@ -51,15 +24,15 @@ static size_t spec_count(const tensor_spec *t) {
 }
 
 int net_build_tensors(nn_net *net) {
-  tensor_spec t[4];
+  tensor_spec t[LAYER_MAX_TENSORS];
   size_t np = 0, ns = 0;
   int nt = 0;
   for (int i = 0; i < net->nl; i++) {
-    layer *l = &net->L[i];
-    int k = layer_tensors(l, t);
-    for (int j = 0; j < k; j++) *(t[j].trainable ? &np : &ns) += spec_count(&t[j]);
-    if (l->a.kind == L_BN) ns += 2 * (size_t)l->a.c; /* batch mean, invstd */
-    nt += k;
+    int k = layer_tensors(&net->L[i], t);
+    for (int j = 0; j < k; j++) {
+      *(t[j].role == TENSOR_PARAM ? &np : &ns) += spec_count(&t[j]);
+      nt += t[j].role != TENSOR_SCRATCH;
+    }
   }
   net->nparams = np;
   net->nstate = ns;
@@ -73,32 +46,28 @@ int net_build_tensors(nn_net *net) {
   size_t po = 0, so = 0;
   nt = 0;
   for (int i = 0; i < net->nl; i++) {
-    layer *l = &net->L[i];
-    int k = layer_tensors(l, t);
-    for (int j = 0; j < k; j++, nt++) {
-      nn_tensor *x = &net->tensors[nt];
+    int k = layer_tensors(&net->L[i], t);
+    for (int j = 0; j < k; j++) {
       size_t count = spec_count(&t[j]);
+      float *data = t[j].role == TENSOR_PARAM ? net->params + po : net->state + so;
+      *t[j].data = data;
+      if (t[j].role == TENSOR_PARAM) {
+        *t[j].grad = net->grads + po;
+        po += count;
+      } else {
+        so += count;
+      }
+      if (t[j].role == TENSOR_SCRATCH) continue;
+      nn_tensor *x = &net->tensors[nt];
       snprintf(net->names[nt], sizeof net->names[nt], "%d.%s", i, t[j].what);
       x->name = net->names[nt];
       x->layer = i;
       x->ndim = t[j].ndim;
       memcpy(x->dims, t[j].dims, sizeof x->dims);
       x->count = count;
-      if (t[j].trainable) {
-        x->data = net->params + po;
-        x->grad = net->grads + po;
-        *t[j].grad = x->grad;
-        po += count;
-      } else {
-        x->data = net->state + so;
-        so += count;
-      }
-      *t[j].data = x->data;
-    }
-    if (l->a.kind == L_BN) {
-      l->bmean = net->state + so;
-      l->binvstd = net->state + so + l->a.c;
-      so += 2 * (size_t)l->a.c;
+      x->data = data;
+      x->grad = t[j].role == TENSOR_PARAM ? *t[j].grad : NULL;
+      nt++;
     }
   }
   return 0;
@@ -107,36 +76,22 @@ int net_build_tensors(nn_net *net) {
 void nn_net_init_params(nn_net *net, uint64_t seed) {
   nn_rng r;
   rng_seed(&r, seed);
+  tensor_spec t[LAYER_MAX_TENSORS];
   for (int i = 0; i < net->nl; i++) {
-    layer *l = &net->L[i];
-    const arch_layer *a = &l->a;
-    size_t wn = 0;
-    double fan_in = 1.0;
-    switch (a->kind) {
-    case L_CONV:
-      wn = (size_t)a->oc * a->c * a->k * a->k;
-      fan_in = (double)a->c * a->k * a->k;
-      break;
-    case L_DWCONV:
-      wn = (size_t)a->c * a->k * a->k;
-      fan_in = (double)a->k * a->k;
-      break;
-    case L_DENSE:
-      wn = (size_t)a->oc * a->c * a->h * a->w;
-      fan_in = (double)a->c * a->h * a->w;
-      break;
-    case L_BN:
-      for (int c = 0; c < a->c; c++) {
-        l->w[c] = 1.0f, l->b[c] = 0.0f, l->rmean[c] = 0.0f, l->rvar[c] = 1.0f;
+    int k = layer_tensors(&net->L[i], t);
+    for (int j = 0; j < k; j++) {
+      float *v = *t[j].data;
+      size_t count = spec_count(&t[j]);
+      if (t[j].init == INIT_HE) {
+        /* He-normal: std sqrt(2 / fan_in) keeps ReLU activations' scale */
+        double fan_in = (double)count / t[j].dims[0];
+        double std = sqrt(2.0 / fan_in);
+        for (size_t e = 0; e < count; e++) v[e] = (float)(std * rng_normal(&r));
+      } else {
+        float value = t[j].init == INIT_ONE ? 1.0f : 0.0f;
+        for (size_t e = 0; e < count; e++) v[e] = value;
       }
-      continue;
-    default:
-      continue;
     }
-    /* He-normal: std sqrt(2 / fan_in) keeps ReLU activations' scale */
-    double std = sqrt(2.0 / fan_in);
-    for (size_t k = 0; k < wn; k++) l->w[k] = (float)(std * rng_normal(&r));
-    memset(l->b, 0, sizeof(float) * (a->kind == L_DWCONV ? a->c : a->oc));
   }
 }
 
@@ -167,12 +122,8 @@ int nn_net_copy_matching(nn_net *dst, const nn_net *src) {
 size_t nn_net_param_count(const nn_net *net) { return net->nparams; }
 
 static double layer_macs(const arch_layer *a) {
-  switch (a->kind) {
-  case L_CONV: return (double)a->oc * a->c * a->k * a->k * a->oh * a->ow;
-  case L_DWCONV: return (double)a->c * a->k * a->k * a->oh * a->ow;
-  case L_DENSE: return (double)a->oc * a->c * a->h * a->w;
-  default: return 0.0;
-  }
+  const layer_ops *op = layer_ops_of(a->kind);
+  return op->macs ? op->macs(a) : 0.0;
 }
 
 double nn_net_macs_per_image(const nn_net *net) {
@@ -181,33 +132,10 @@ double nn_net_macs_per_image(const nn_net *net) {
   return m;
 }
 
-/* y' = gamma (W x + b - mean) / sqrt(var + eps) + beta, so per output
- * channel: W' = W s, b' = (b - mean) s + beta with s = gamma / sqrt(var + eps) */
 int nn_net_fold_batchnorm(nn_net *net, char *err, size_t errlen) {
   (void)err, (void)errlen;
   if (net->folded) return 0;
-  for (int i = 1; i < net->nl; i++) {
-    layer *bn = &net->L[i], *cv = &net->L[i - 1];
-    if (bn->a.kind != L_BN || (cv->a.kind != L_CONV && cv->a.kind != L_DWCONV)) continue;
-    int C = bn->a.c;
-    size_t per = (size_t)(cv->a.kind == L_CONV ? cv->a.c : 1) * cv->a.k * cv->a.k;
-    for (int c = 0; c < C; c++) {
-      float s = bn->w[c] / sqrtf(bn->rvar[c] + BN_EPS);
-      for (size_t k = 0; k < per; k++) cv->w[c * per + k] *= s;
-      cv->b[c] = (cv->b[c] - bn->rmean[c]) * s + bn->b[c];
-    }
-    bn->skip = 1;
-  }
-  /* fuse a ReLU into the conv before it (through a folded bn) */
-  for (int i = 1; i < net->nl; i++) {
-    if (net->L[i].a.kind != L_RELU) continue;
-    int j = i - 1;
-    while (j > 0 && net->L[j].skip) j--;
-    if (net->L[j].a.kind == L_CONV || net->L[j].a.kind == L_DWCONV) {
-      net->L[j].fuse_relu = 1;
-      net->L[i].skip = 1;
-    }
-  }
+  fusion_fold(net->L, net->nl);
   net->folded = 1;
   net->training = 0;
   return 0;
@@ -231,15 +159,15 @@ size_t nn_net_summary(const nn_net *net, char *buf, size_t len) {
   put(buf, len, &at, "%-5s %-8s %-16s %10s %12s\n", "layer", "kind", "output", "params", "MACs");
   put(buf, len, &at, "%-5s %-8s %4d x %3d x %-5d %10s %12s\n", "-", "input", net->arch.in_c,
       net->arch.in_h, net->arch.in_w, "", "");
-  tensor_spec t[4];
+  tensor_spec t[LAYER_MAX_TENSORS];
   for (int i = 0; i < net->nl; i++) {
     layer *l = &net->L[i];
     size_t params = 0;
     int k = layer_tensors(l, t);
     for (int j = 0; j < k; j++)
-      if (t[j].trainable) params += spec_count(&t[j]);
+      if (t[j].role == TENSOR_PARAM) params += spec_count(&t[j]);
     put(buf, len, &at, "%-5d %-8s %4d x %3d x %-5d %10zu %12.0f%s\n", i,
-        layer_kind_names[l->a.kind], l->a.oc, l->a.oh, l->a.ow, params, layer_macs(&l->a),
+        layer_ops_of(l->a.kind)->word, l->a.oc, l->a.oh, l->a.ow, params, layer_macs(&l->a),
         l->skip ? " (folded)" : l->fuse_relu ? " (+relu)" : "");
   }
   put(buf, len, &at, "total: %zu parameters, %.1f M multiply-adds per image\n", net->nparams,

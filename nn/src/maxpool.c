@@ -1,55 +1,20 @@
-/* simple: the layers without parameters: relu, maxpool (kernel = stride = S,
- * floor), global average pool and dropout. Each splits its work by plane
- * (sample x channel) or by element range across nn's threads. */
-#include "layer.h"
+/* maxpool: the maximum of each S x S window (kernel = stride = S, floor),
+ * split by plane (sample x channel) across nn's threads. In training the
+ * winner of each window is kept for backward. */
+#include "layer_ops.h"
 #include "threads.h"
 #include "vec.h"
 
-#include <float.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct {
   const layer *l;
   float *out;
-  const float *in, *aux; /* aux: relu output / dropout mask */
+  const float *in;
   int *argmax;
 } job;
-
-/* y = max(x, 0) */
-static void relu_part(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
-  (void)part;
-  vec_relu(j->out + begin, j->in + begin, end - begin);
-}
-
-void relu_forward(float *out, const float *in, long count) {
-  job j = {.out = out, .in = in};
-  par_for((int)count, par_parts((int)count, 4.0 * count), relu_part, &j);
-}
-
-/* dx = dy where y > 0 */
-static void relu_bwd_part(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
-  (void)part;
-  vec_relu_mask(j->out + begin, j->in + begin, j->aux + begin, end - begin);
-}
-
-void relu_backward(float *din, const float *dout, const float *out, long count) {
-  job j = {.out = din, .in = dout, .aux = out};
-  par_for((int)count, par_parts((int)count, 4.0 * count), relu_bwd_part, &j);
-}
-
-/* y = x * mask, mask in {0, 1/(1-p)}; also its own backward (dx = dy * mask) */
-static void dropout_part(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
-  (void)part;
-  vec_mul(j->out + begin, j->in + begin, j->aux + begin, end - begin);
-}
-
-void dropout_apply(float *out, const float *in, const float *mask, long count) {
-  job j = {.out = out, .in = in, .aux = mask};
-  par_for((int)count, par_parts((int)count, 4.0 * count), dropout_part, &j);
-}
 
 /* y = max over the S x S window; argmax (if non-NULL) records which input */
 static void maxpool_part(void *ctx, int part, int begin, int end) {
@@ -145,40 +110,44 @@ static void maxpool_bwd_part(void *ctx, int part, int begin, int end) {
 }
 
 void maxpool_backward(const layer *l, float *din, const float *dout, int n) {
-  job j = {.l = l, .out = din, .in = dout, .argmax = l->argmax};
+  job j = {.l = l, .out = din, .in = dout, .argmax = l->saved};
   int planes = n * l->a.c;
   par_for(planes, par_parts(planes, (double)layer_in_size(l) * n), maxpool_bwd_part, &j);
 }
 
-/* y[n,c] = mean over the plane */
-static void gap_part(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
-  (void)part;
-  long hw = (long)j->l->a.h * j->l->a.w;
-  for (int p = begin; p < end; p++) {
-    j->out[p] = vec_sum(j->in + p * hw, hw) / (float)hw;
+/* The row of the layer table. */
+
+static int shape(arch_layer *a, char *why, size_t len) {
+  a->k = a->s;
+  a->oh = a->h / a->s;
+  a->ow = a->w / a->s;
+  if (a->oh == 0 || a->ow == 0) {
+    snprintf(why, len, "maxpool %d: input is %dx%d, too small (output would be %dx%d)", a->s,
+             a->h, a->w, a->oh, a->ow);
+    return -1;
   }
+  return 0;
 }
 
-void gap_forward(const layer *l, float *out, const float *in, int n) {
-  job j = {.l = l, .out = out, .in = in};
-  int planes = n * l->a.c;
-  par_for(planes, par_parts(planes, (double)layer_in_size(l) * n), gap_part, &j);
+static void needs(const layer *l, int max_batch, layer_needs *need) {
+  need->saved = (size_t)max_batch * layer_out_size(l); /* ints, as many as floats */
 }
 
-/* dx = dy / (H W) everywhere in the plane */
-static void gap_bwd_part(void *ctx, int part, int begin, int end) {
-  const job *j = ctx;
-  (void)part;
-  long hw = (long)j->l->a.h * j->l->a.w;
-  for (int p = begin; p < end; p++) {
-    float g = j->in[p] / (float)hw, *dx = j->out + p * hw;
-    for (long i = 0; i < hw; i++) dx[i] = g;
-  }
+static void forward(layer *l, const layer_fwd *f) {
+  maxpool_forward(l, f->out, f->in, f->n, f->train ? l->saved : NULL);
 }
 
-void gap_backward(const layer *l, float *din, const float *dout, int n) {
-  job j = {.l = l, .out = din, .in = dout};
-  int planes = n * l->a.c;
-  par_for(planes, par_parts(planes, (double)layer_in_size(l) * n), gap_bwd_part, &j);
+static void backward(const layer *l, const layer_bwd *b) {
+  maxpool_backward(l, b->din, b->dout, b->n);
 }
+
+const layer_ops maxpool_ops = {
+    .word = "maxpool",
+    .usage = "S",
+    .nargs = 1,
+    .args = {{"S", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)}},
+    .shape = shape,
+    .needs = needs,
+    .forward = forward,
+    .backward = backward,
+};

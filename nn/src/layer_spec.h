@@ -1,0 +1,26 @@
+/* layer_spec: what the architecture text says of one layer: its kind, its
+ * arguments and the shapes they give (private, plain data). arch.c fills
+ * it; layer.h builds the running layer around it. */
+#ifndef NN_LAYER_SPEC_H
+#define NN_LAYER_SPEC_H
+
+#define ARCH_MAX_KERNEL 15      /* conv and dwconv K */
+#define ARCH_MAX_CHANNELS 8192  /* conv OUT, dense N */
+#define ARCH_MAX_STRIDE 16
+#define ARCH_MAX_FEATURES (1L << 26) /* floats in one sample's activation */
+
+/* One value per row of the layer table (layer_table.c), in its order. */
+typedef enum {
+  L_CONV, L_DWCONV, L_BN, L_RELU, L_MAXPOOL, L_DROPOUT, L_GAP, L_DENSE, L_SOFTMAX, L_KINDS
+} layer_kind;
+
+typedef struct {
+  layer_kind kind;
+  int line;          /* 1-based line in the text, for messages */
+  int out, k, s;     /* conv: OUT K STRIDE; dwconv: K STRIDE; maxpool: S; dense: N */
+  float p;           /* dropout probability */
+  int c, h, w;       /* input shape of one sample */
+  int oc, oh, ow;    /* output shape of one sample */
+} arch_layer;
+
+#endif
