@@ -2,11 +2,12 @@
  * crops (what the window's --collect saves), measured before and after on a
  * held-out share of them. */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands/commands.h"
+#include "commands/interrupt.h"
+#include "commands/progress.h"
 #include "common/assets.h"
 #include "common/cli.h"
 #include "training/adapt.h"
@@ -35,28 +36,12 @@ static const char help[] =
     "Exit status: 0 done, 1 error (nothing written), 2 usage error, 130 interrupted\n"
     "(nothing written).\n";
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) {
-  (void)sig;
-  interrupted = 1;
-}
-
-static void on_message(void *user, const char *line) {
-  (void)user;
-  printf("%s\n", line);
-}
-
-static void on_warning(void *user, const char *line) {
-  (void)user;
-  cli_warn("%s", line);
-}
-
 static int on_progress(void *user, const train_progress *p) {
   (void)user;
   if (p->event == TRAIN_EPOCH_END)
     printf("epoch %d/%d: loss %.4f acc %.2f%% | %.1f s\n", p->epoch, p->epochs,
            p->record->train_loss, 100 * p->record->train_acc, p->record->seconds);
-  return interrupted;
+  return interrupt_requested(); /* after every batch: Ctrl-C stops the session */
 }
 
 static void print_accuracy(const char *what, double acc, int n) {
@@ -94,17 +79,12 @@ int cmd_adapt(int argc, char **argv) {
   nn_set_threads(threads);
   cfg.threads = nn_get_threads();
   setvbuf(stdout, NULL, _IOLBF, 0);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  train_observer obs = {on_message, on_warning, on_progress, NULL};
+  interrupt_catch();
+  train_observer obs = {progress_print_line, progress_warn_line, on_progress, NULL};
   adapt_result res;
   char err[1024];
   rc = adapt_run(model_path, &cfg, &obs, &res, err, sizeof err);
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
+  interrupt_release();
   if (rc == TRAIN_STOPPED) {
     cli_error("adapt: interrupted; nothing written");
     return 130;

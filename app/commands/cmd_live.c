@@ -15,6 +15,7 @@
 #include "common/classifier.h"
 #include "common/cli.h"
 #include "commands/commands.h"
+#include "commands/interrupt.h"
 #include "live/faces.h"
 #include "live/headless.h"
 #include "live/live.h"
@@ -173,29 +174,7 @@ static int parse_options(int argc, char **argv, live_opts *o) {
 
 /* ---- setup ---------------------------------------------------------------- */
 
-/* SIGINT/SIGTERM end a run cleanly (threads joined, CSV flushed, exit 0).
- * A handler that sets a flag the loops poll is the one way that works here:
- * libraries start threads of their own before main (OpenBLAS's pool), so the
- * signals cannot be blocked in every thread and waited for. The flag is the
- * only state a handler can reach, hence a file-scope variable, written by
- * the handler alone. */
-static volatile sig_atomic_t live_stop_flag;
-
-static void live_on_signal(int sig) {
-  (void)sig;
-  live_stop_flag = 1;
-}
-
-static const volatile sig_atomic_t *live_catch_signals(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = live_on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  return &live_stop_flag;
-}
-
+/* SIGINT/SIGTERM end a run cleanly (threads joined, CSV flushed, exit 0). */
 /* --crop face, or the default with the cascade installed: the cascade and a
  * detector. A cascade asked for by name (--crop face, --cascade) must load;
  * without either, a missing default cascade means the centre crop. Returns 0,
@@ -234,7 +213,7 @@ int cmd_live(int argc, char **argv) {
     return EXIT_OK;
   }
 
-  const volatile sig_atomic_t *stop = live_catch_signals();
+  const volatile sig_atomic_t *stop = interrupt_catch();
 
   char demo[1024];
   if (!o.camera && !o.video) {

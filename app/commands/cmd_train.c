@@ -1,12 +1,12 @@
 /* cmd_train: `emocam train`: options from the training config's key table,
  * a training session driven to the end, its messages on stdout, a progress
  * bar on stderr, and Ctrl-C turned into a checkpoint. */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "commands/commands.h"
+#include "commands/interrupt.h"
 #include "commands/progress.h"
 #include "common/assets.h"
 #include "common/cli.h"
@@ -30,24 +30,6 @@ static void print_help(void) {
         stdout);
 }
 
-/* Set by SIGINT/SIGTERM, the one state a handler can reach; the progress
- * callback, called after every batch, turns it into a stop. */
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) {
-  (void)sig;
-  interrupted = 1;
-}
-
-static void on_message(void *user, const char *line) {
-  (void)user;
-  printf("%s\n", line);
-}
-
-static void on_warning(void *user, const char *line) {
-  (void)user;
-  cli_warn("%s", line);
-}
-
 static void print_epoch(const train_progress *p) {
   const epoch_record *e = p->record;
   printf("epoch %d/%d: train loss %.4f acc %.2f%%", e->epoch, p->epochs, e->train_loss,
@@ -69,7 +51,7 @@ static int on_progress(void *user, const train_progress *p) {
       print_epoch(p);
       break;
   }
-  return interrupted;
+  return interrupt_requested(); /* after every batch: Ctrl-C stops the session */
 }
 
 /* Runs the session to its end; returns the exit code. */
@@ -77,15 +59,11 @@ static int drive(const train_config *cfg, const char *resume, int epochs) {
   char err[1024];
   progress_bar bar;
   progress_init(&bar, isatty(STDERR_FILENO));
-  train_observer obs = {on_message, on_warning, on_progress, &bar};
+  train_observer obs = {progress_print_line, progress_warn_line, on_progress, &bar};
   /* Epoch lines and progress go to different streams; line buffering keeps
    * them in order in a log file. */
   setvbuf(stdout, NULL, _IOLBF, 0);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  interrupt_catch();
   train_session *s = NULL;
   int rc = resume ? train_session_resume(&s, resume, epochs, &obs, err, sizeof err)
                   : train_session_create(&s, cfg, NULL, &obs, err, sizeof err);
@@ -102,8 +80,7 @@ static int drive(const train_config *cfg, const char *resume, int epochs) {
     cli_error("%s", err);
     code = EXIT_RUNTIME;
   }
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
+  interrupt_release();
   train_session_destroy(s);
   return code;
 }

@@ -1,5 +1,6 @@
 /* progress: terminal progress bar and plain-text fallback, on stderr. */
 #include "commands/progress.h"
+#include "common/cli.h"
 
 #include <stdio.h>
 
@@ -47,4 +48,14 @@ void progress_update(progress_bar *bar, long done, long total, double elapsed_s,
 
 void progress_end(progress_bar *bar) {
   if (bar->tty) fputc('\n', stderr);
+}
+
+void progress_print_line(void *user, const char *line) {
+  (void)user;
+  printf("%s\n", line);
+}
+
+void progress_warn_line(void *user, const char *line) {
+  (void)user;
+  cli_warn("%s", line);
 }

@@ -91,53 +91,91 @@ static void print_summary(capture_source *src, const live_log *lg, const labelle
   }
 }
 
-int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) {
-  capture_source *src = *srcp;
-  char err[CAPTURE_ERR_LEN];
-  int code = EXIT_OK, interrupted = 0;
+/* What a run holds while frames go through it. */
+typedef struct {
+  classifier *cl;
+  const headless_opts *o;
   face_stage fs;
-  live_log *lg = NULL;
-  float *input = NULL, *probs = NULL;
-  labelled_crops lc = {0};
-  if (live_log_open(&lg, cl, o->csv_path, o->labels_path, err, sizeof err) != 0) {
+  live_log *lg;
+  float *input, *probs; /* FACES_MAX crops and their probabilities */
+  labelled_crops lc;
+  double nominal_dt;    /* frame interval for the EMA when time stamps do not advance */
+  double prev_pts;
+  int64_t n;            /* frames done */
+} headless_work;
+
+/* One frame through the recipe: its crops (and the one collected), the
+ * network, the smoothing and the CSV row. Releases the frame. */
+static int run_frame(headless_work *w, capture_source *src, capture_frame *f) {
+  classifier *cl = w->cl;
+  capture_image img = {f->rgb, f->width, f->height, f->width * 3, 3};
+  double pts = f->pts_s, crop_ms;
+  int64_t seq = f->seq;
+  crop_tag tags[FACES_MAX];
+  int nc = frame_crop(&w->fs, cl, &img, pts, w->input, tags, &crop_ms);
+  int saved = nc > 0 && w->lc.labels
+                  ? collect_labelled(&w->lc, &img, &tags[0], w->o->detector != NULL, seq)
+                  : 0;
+  capture_release(src, f);
+  if (nc < 0) cli_error("out of memory in the face detector (frame %lld)", (long long)seq);
+  if (nc < 0 || saved < 0) return EXIT_RUNTIME;
+  if (classifier_run(cl, w->input, nc, w->probs) != 0) {
+    cli_error("%s: inference failed on frame %lld", cl->name, (long long)seq);
+    return EXIT_RUNTIME;
+  }
+  double dt = frame_dt(w->n == 0, pts, w->prev_pts, w->nominal_dt);
+  frame_results(&w->fs, cl, w->lg, seq, pts, dt, nc, tags, w->probs);
+  w->prev_pts = pts;
+  w->n++;
+  return EXIT_OK;
+}
+
+/* Sets up the run: the CSV log, the face stage, the buffers, the crops'
+ * folder. Returns EXIT_OK or the exit code, with the message printed. */
+static int begin_run(headless_work *w, capture_source *src) {
+  char err[CAPTURE_ERR_LEN];
+  classifier *cl = w->cl;
+  const headless_opts *o = w->o;
+  if (live_log_open(&w->lg, cl, o->csv_path, o->labels_path, err, sizeof err) != 0) {
     cli_error("%s", err);
     return EXIT_RUNTIME;
   }
   int max_faces = o->detector ? o->max_faces : 1;
-  if (faces_stage_init(&fs, o->detector, max_faces, cl->num_classes, o->smooth_s,
+  if (faces_stage_init(&w->fs, o->detector, max_faces, cl->num_classes, o->smooth_s,
                        o->crop_scale) != 0) {
     cli_error("bad --max-faces or --smooth");
-    code = EXIT_USAGE;
-    goto done;
+    return EXIT_USAGE;
   }
   size_t sample = (size_t)cl->c * cl->h * cl->w;
-  input = malloc(sizeof(float) * sample * FACES_MAX);
-  probs = malloc(sizeof(float) * (size_t)cl->num_classes * FACES_MAX);
-  if (!input || !probs) {
+  w->input = malloc(sizeof(float) * sample * FACES_MAX);
+  w->probs = malloc(sizeof(float) * (size_t)cl->num_classes * FACES_MAX);
+  if (!w->input || !w->probs) {
     cli_error("out of memory");
-    code = EXIT_RUNTIME;
-    goto done;
+    return EXIT_RUNTIME;
   }
-  if (o->collect_dir && open_collect(&lc, cl, o) != 0) {
-    code = EXIT_RUNTIME;
-    goto done;
-  }
+  if (o->collect_dir && open_collect(&w->lc, cl, o) != 0) return EXIT_RUNTIME;
   capture_stats st;
   capture_get_stats(src, &st);
-  /* Frame interval for the EMA when time stamps do not advance. */
-  const double nominal_dt = st.fps > 0 ? 1.0 / st.fps : 1.0 / 30;
+  w->nominal_dt = st.fps > 0 ? 1.0 / st.fps : 1.0 / 30;
+  return EXIT_OK;
+}
 
-  double start = clock_now_s(), prev_pts = 0;
-  int64_t n = 0;
-  while (o->max_frames <= 0 || n < o->max_frames) {
+int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) {
+  capture_source *src = *srcp;
+  headless_work w = {.cl = cl, .o = o};
+  int interrupted = 0;
+  int code = begin_run(&w, src);
+  if (code != EXIT_OK) goto done;
+  double start = clock_now_s();
+  while (o->max_frames <= 0 || w.n < o->max_frames) {
     if (o->stop && *o->stop) {
       interrupted = 1;
       break;
     }
     capture_frame f;
-    int rc = next_frame(src, &f, n);
+    int rc = next_frame(src, &f, w.n);
     if (rc == CAPTURE_TIMEOUT) continue;
-    if (rc == CAPTURE_EOF && o->loop && n > 0) {
+    if (rc == CAPTURE_EOF && o->loop && w.n > 0) {
       if (reopen(srcp, o->video_path) != 0) {
         code = EXIT_RUNTIME;
         break;
@@ -146,37 +184,16 @@ int headless_run(capture_source **srcp, classifier *cl, const headless_opts *o) 
       continue;
     }
     if (rc == CAPTURE_EOF) break;
-    if (rc != CAPTURE_OK) {
+    if (rc != CAPTURE_OK || (code = run_frame(&w, src, &f)) != EXIT_OK) {
       code = EXIT_RUNTIME;
       break;
     }
-    capture_image img = {f.rgb, f.width, f.height, f.width * 3, 3};
-    double pts = f.pts_s, crop_ms;
-    int64_t seq = f.seq;
-    crop_tag tags[FACES_MAX];
-    int nc = frame_crop(&fs, cl, &img, pts, input, tags, &crop_ms);
-    int saved = nc > 0 && lc.labels ? collect_labelled(&lc, &img, &tags[0], o->detector != NULL, seq) : 0;
-    capture_release(src, &f);
-    if (nc < 0) cli_error("out of memory in the face detector (frame %lld)", (long long)seq);
-    if (nc < 0 || saved < 0) {
-      code = EXIT_RUNTIME;
-      break;
-    }
-    if (classifier_run(cl, input, nc, probs) != 0) {
-      cli_error("%s: inference failed on frame %lld", cl->name, (long long)seq);
-      code = EXIT_RUNTIME;
-      break;
-    }
-    frame_results(&fs, cl, lg, seq, pts, frame_dt(n == 0, pts, prev_pts, nominal_dt), nc, tags,
-                  probs);
-    prev_pts = pts;
-    n++;
   }
-  print_summary(src, lg, &lc, o->camera, code == EXIT_OK, clock_now_s() - start, interrupted);
+  print_summary(src, w.lg, &w.lc, o->camera, code == EXIT_OK, clock_now_s() - start, interrupted);
 done:
-  free(lc.labels);
-  if (live_log_close(lg) != 0) code = EXIT_RUNTIME;
-  free(input);
-  free(probs);
+  free(w.lc.labels);
+  if (w.lg && live_log_close(w.lg) != 0) code = EXIT_RUNTIME;
+  free(w.input);
+  free(w.probs);
   return code;
 }

@@ -78,6 +78,41 @@ SDL_Rect report_reliability_plot(void) {
   return r;
 }
 
+/* Under the reliability diagram: how many images each confidence bin holds,
+ * with the accuracy and the mean confidence as dashed lines. */
+static void reliability_histogram(rc_canvas *cv, const metrics_report *r) {
+  const double bw = 1.0 / METRICS_ECE_BINS;
+  char buf[200];
+  int maxc = 1;
+  for (int b = 0; b < METRICS_ECE_BINS; b++)
+    if (r->bin_count[b] > maxc)
+      maxc = r->bin_count[b];
+  double hstep = nice_step(maxc, 2);
+  if (hstep < 1)
+    hstep = 1;
+  axes hgram = {{100, 610, 520, 100}, 0, 1, 0, ceil(maxc / hstep) * hstep};
+  rc_text(cv, cv->bold, "images per confidence bin", 100, 584, RC_LEFT, RC_TOP, RC_INK, 0, 0);
+  draw_axes(cv, &hgram, 0.2, hstep, TICK_PLAIN, "confidence (top-label probability)", "images");
+  for (int b = 0; b < METRICS_ECE_BINS; b++) {
+    if (!r->bin_count[b])
+      continue;
+    int x = (int)lroundf(ax_x(&hgram, b * bw)) + 1,
+        xe = (int)lroundf(ax_x(&hgram, (b + 1) * bw)) - 1;
+    int ytop = (int)lroundf(ax_y(&hgram, r->bin_count[b]));
+    rc_fill(cv, x, ytop, xe - x, hgram.plot.y + hgram.plot.h - ytop,
+            (SDL_Color){140, 170, 200, 255});
+  }
+  if (r->n > 0) {
+    float xa = ax_x(&hgram, r->accuracy), xc = ax_x(&hgram, r->mean_confidence);
+    rc_dashed(cv, xa, hgram.plot.y, xa, hgram.plot.y + hgram.plot.h, 2, 6, 4, RC_INK);
+    rc_dashed(cv, xc, hgram.plot.y, xc, hgram.plot.y + hgram.plot.h, 2, 6, 4, RC_RED);
+    snprintf(buf, sizeof buf, "accuracy %.1f%%", 100 * r->accuracy);
+    int w1 = rc_text(cv, cv->small, buf, 620, 584, RC_RIGHT, RC_TOP, RC_INK, 0, 0);
+    snprintf(buf, sizeof buf, "mean confidence %.1f%%", 100 * r->mean_confidence);
+    rc_text(cv, cv->small, buf, 620 - w1 - 18, 584, RC_RIGHT, RC_TOP, RC_RED, 0, 0);
+  }
+}
+
 int report_reliability_png(const char *path, const metrics_report *r, char *err, size_t errlen) {
   rc_canvas cv;
   if (rc_init(&cv, 660, 790, err, errlen) != 0)
@@ -127,35 +162,7 @@ int report_reliability_png(const char *path, const metrics_report *r, char *err,
   rc_dashed(&cv, lx, ly, lx + 20, ly, 1.6f, 5, 3, RC_AXIS);
   rc_text(&cv, cv.small, "perfect calibration", lx + 28, ly, RC_LEFT, RC_MIDDLE, RC_INK, 0, 0);
 
-  /* Histogram: how many images each confidence bin holds. */
-  int maxc = 1;
-  for (int b = 0; b < METRICS_ECE_BINS; b++)
-    if (r->bin_count[b] > maxc)
-      maxc = r->bin_count[b];
-  double hstep = nice_step(maxc, 2);
-  if (hstep < 1)
-    hstep = 1;
-  axes hgram = {{100, 610, 520, 100}, 0, 1, 0, ceil(maxc / hstep) * hstep};
-  rc_text(&cv, cv.bold, "images per confidence bin", 100, 584, RC_LEFT, RC_TOP, RC_INK, 0, 0);
-  draw_axes(&cv, &hgram, 0.2, hstep, TICK_PLAIN, "confidence (top-label probability)", "images");
-  for (int b = 0; b < METRICS_ECE_BINS; b++) {
-    if (!r->bin_count[b])
-      continue;
-    int x = (int)lroundf(ax_x(&hgram, b * bw)) + 1,
-        xe = (int)lroundf(ax_x(&hgram, (b + 1) * bw)) - 1;
-    int ytop = (int)lroundf(ax_y(&hgram, r->bin_count[b]));
-    rc_fill(&cv, x, ytop, xe - x, hgram.plot.y + hgram.plot.h - ytop,
-            (SDL_Color){140, 170, 200, 255});
-  }
-  if (r->n > 0) {
-    float xa = ax_x(&hgram, r->accuracy), xc = ax_x(&hgram, r->mean_confidence);
-    rc_dashed(&cv, xa, hgram.plot.y, xa, hgram.plot.y + hgram.plot.h, 2, 6, 4, RC_INK);
-    rc_dashed(&cv, xc, hgram.plot.y, xc, hgram.plot.y + hgram.plot.h, 2, 6, 4, RC_RED);
-    snprintf(buf, sizeof buf, "accuracy %.1f%%", 100 * r->accuracy);
-    int w1 = rc_text(&cv, cv.small, buf, 620, 584, RC_RIGHT, RC_TOP, RC_INK, 0, 0);
-    snprintf(buf, sizeof buf, "mean confidence %.1f%%", 100 * r->mean_confidence);
-    rc_text(&cv, cv.small, buf, 620 - w1 - 18, 584, RC_RIGHT, RC_TOP, RC_RED, 0, 0);
-  }
+  reliability_histogram(&cv, r);
   int rc = rc_save_png(&cv, path, err, errlen);
   rc_free(&cv);
   return rc;

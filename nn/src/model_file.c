@@ -98,6 +98,37 @@ static void put_str(writer *w, const char *s) {
   w->off += n;
 }
 
+/* Checks tensor t of f against the decoder's limits. */
+static int check_tensor_for_encode(const nn_emo_file *f, int t, char *err, size_t errlen) {
+  const nn_emo_tensor *x = &f->tensors[t];
+  size_t n = x->name ? strlen(x->name) : 0;
+  if (n < 1 || n > NN_EMO_MAX_NAME) {
+    set_err(err, errlen, "tensor %d name is %zu bytes long, expected 1..%u", t, n,
+            NN_EMO_MAX_NAME);
+    return -1;
+  }
+  size_t count = 1;
+  if (x->ndim < 1 || x->ndim > NN_EMO_MAX_NDIM) {
+    set_err(err, errlen, "tensor %s has %d dims, expected 1..%d", x->name, x->ndim,
+            NN_EMO_MAX_NDIM);
+    return -1;
+  }
+  for (int d = 0; d < x->ndim; d++) {
+    if (x->dims[d] < 1 || (size_t)x->dims[d] > NN_EMO_MAX_FILE / 4 / count) {
+      set_err(err, errlen, "tensor %s dim %d is %d, expected >= 1 and a size under 1 GiB",
+              x->name, d, x->dims[d]);
+      return -1;
+    }
+    count *= (size_t)x->dims[d];
+  }
+  if (count != x->count || !x->data || (f->has_opt && !x->m != !x->v)) {
+    set_err(err, errlen, "tensor %s: count %zu, data or moments inconsistent with dims", x->name,
+            x->count);
+    return -1;
+  }
+  return 0;
+}
+
 /* Checks that f satisfies every limit the decoder enforces. */
 static int check_for_encode(const nn_emo_file *f, char *err, size_t errlen) {
   if (!f->arch_text || strlen(f->arch_text) > NN_EMO_MAX_ARCH) {
@@ -151,34 +182,8 @@ static int check_for_encode(const nn_emo_file *f, char *err, size_t errlen) {
     set_err(err, errlen, "optimizer step count is %" PRId64 ", expected >= 0", f->opt_steps);
     return -1;
   }
-  for (int t = 0; t < f->num_tensors; t++) {
-    const nn_emo_tensor *x = &f->tensors[t];
-    size_t n = x->name ? strlen(x->name) : 0;
-    if (n < 1 || n > NN_EMO_MAX_NAME) {
-      set_err(err, errlen, "tensor %d name is %zu bytes long, expected 1..%u", t, n,
-              NN_EMO_MAX_NAME);
-      return -1;
-    }
-    size_t count = 1;
-    if (x->ndim < 1 || x->ndim > NN_EMO_MAX_NDIM) {
-      set_err(err, errlen, "tensor %s has %d dims, expected 1..%d", x->name, x->ndim,
-              NN_EMO_MAX_NDIM);
-      return -1;
-    }
-    for (int d = 0; d < x->ndim; d++) {
-      if (x->dims[d] < 1 || (size_t)x->dims[d] > NN_EMO_MAX_FILE / 4 / count) {
-        set_err(err, errlen, "tensor %s dim %d is %d, expected >= 1 and a size under 1 GiB",
-                x->name, d, x->dims[d]);
-        return -1;
-      }
-      count *= (size_t)x->dims[d];
-    }
-    if (count != x->count || !x->data || (f->has_opt && !x->m != !x->v)) {
-      set_err(err, errlen, "tensor %s: count %zu, data or moments inconsistent with dims", x->name,
-              x->count);
-      return -1;
-    }
-  }
+  for (int t = 0; t < f->num_tensors; t++)
+    if (check_tensor_for_encode(f, t, err, errlen)) return -1;
   return 0;
 }
 
