@@ -18,6 +18,7 @@ static const char usage[] =
     "       emocam eval [--model MODEL] --data DIR [options]  classification report on a labelled set\n"
     "       emocam predict [--model MODEL] IMAGE...           probabilities for image files\n"
     "       emocam bench [--model MODEL | --arch FILE]        speed of inference and training\n"
+    "       emocam report RUN.csv [OTHER.csv] --out DIR       a session's report from its CSV\n"
     "       emocam --help | --version\n"
     "\n"
     "Each subcommand takes --help. Without --model, the default model in assets/ is used.\n"
@@ -32,7 +33,7 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     {"train", cmd_train}, {"eval", cmd_eval}, {"predict", cmd_predict}, {"bench", cmd_bench},
-    {"adapt", cmd_adapt},
+    {"adapt", cmd_adapt}, {"report", cmd_report},
 };
 
 int main(int argc, char **argv) {
@@ -49,7 +50,8 @@ int main(int argc, char **argv) {
   if (argc >= 2 && argv[1][0] != '-') {
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
       if (strcmp(argv[1], subcommands[i].name) == 0) return subcommands[i].run(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (commands: train, eval, predict, bench; see emocam --help)",
+    cli_error("unknown command '%s' (commands: train, adapt, eval, predict, bench, report; see "
+              "emocam --help)",
               argv[1]);
     return EXIT_USAGE;
   }

@@ -16,6 +16,7 @@
 #include "common/cli.h"
 #include "commands/commands.h"
 #include "commands/interrupt.h"
+#include "commands/live_report.h"
 #include "live/faces.h"
 #include "live/headless.h"
 #include "live/live.h"
@@ -47,12 +48,19 @@ static const char live_usage[] =
     "output:\n"
     "  --headless          no window: process every frame once, print a summary\n"
     "  --csv FILE          per-frame CSV: a row per face (face 0 = largest, -1 = centre\n"
-    "                      square), its box x,y,w,h, raw probabilities, smoothed_label;\n"
+    "                      square), its box x,y,w,h, raw probabilities, smoothed_label,\n"
+    "                      track (the face's id while it stays in view);\n"
     "                      '-' = stdout\n"
     "  --labels FILE       CSV with frame,label columns: report per-frame accuracy (and,\n"
     "                      with x,y,w,h columns, how often the face box overlaps them)\n"
     "  --frames N          stop after N frames\n"
     "  --screenshot FILE   save the rendered window as PNG when the run ends\n"
+    "  --report DIR        when the run ends, a session report in DIR: timeline.png,\n"
+    "                      summary.json, summary.txt, report.html (see emocam report\n"
+    "                      --help); the CSV goes to DIR/session.csv unless --csv is given\n"
+    "  --compare-model M   with --report: model M then runs over the same frames (the\n"
+    "                      video, or the camera's --record file) and the report adds\n"
+    "                      how far the two agree\n"
     "teaching it your face:\n"
     "  --collect DIR       keys 1..N save the face in view (the largest, or the one\n"
     "                      chosen with Tab) as the model's class N in DIR/<class>/; hold\n"
@@ -118,6 +126,8 @@ static int parse_options(int argc, char **argv, live_opts *o) {
       {"--screenshot", CLI_STRING, &o->screenshot, 0, 0},
       {"--cascade", CLI_STRING, &o->cascade, 0, 0},
       {"--collect", CLI_STRING, &o->collect, 0, 0},
+      {"--report", CLI_STRING, &o->report, 0, 0},
+      {"--compare-model", CLI_STRING, &o->compare_model, 0, 0},
       {"--loop", CLI_FLAG, &o->loop, 0, 0},
       {"--fps", CLI_INT, &fps, 1, 240},
       {"--frames", CLI_INT, &o->frames, 1, 1000000000L},
@@ -227,7 +237,7 @@ int cmd_live(int argc, char **argv) {
       fprintf(stderr, "emocam: no camera at " LIVE_DEFAULT_CAMERA ": playing the demo clip %s\n",
               demo);
       o.video = demo;
-      o.loop = !o.headless; /* the demo keeps playing in the window */
+      o.loop = !o.headless && !o.report; /* the demo keeps playing in the window */
     } else {
       cli_error("no camera at " LIVE_DEFAULT_CAMERA " and no demo clip (looked for %s); "
                 "give --camera DEV or --video FILE", demo);
@@ -235,6 +245,8 @@ int cmd_live(int argc, char **argv) {
     }
   }
 
+  char report_csv[4096];
+  if ((rc = live_report_prepare(&o, report_csv, sizeof report_csv)) != 0) return rc;
   if (o.video && access(o.video, R_OK) != 0) {
     cli_error("%s: %s", o.video, strerror(errno));
     return EXIT_RUNTIME;
@@ -267,6 +279,7 @@ int cmd_live(int argc, char **argv) {
   } else {
     code = live_window_run(&o, &cl, detector, crop_scale, stop);
   }
+  if (code == EXIT_OK && o.report) code = live_report_finish(&o, &cl, detector, crop_scale, stop);
   capture_face_detector_destroy(detector);
   capture_cascade_destroy(cascade);
   classifier_close(&cl);

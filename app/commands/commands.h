@@ -11,5 +11,6 @@ int cmd_eval(int argc, char **argv);    /* emocam eval */
 int cmd_predict(int argc, char **argv); /* emocam predict */
 int cmd_bench(int argc, char **argv);   /* emocam bench */
 int cmd_adapt(int argc, char **argv);   /* emocam adapt */
+int cmd_report(int argc, char **argv);  /* emocam report */
 
 #endif

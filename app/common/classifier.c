@@ -99,6 +99,21 @@ int classifier_run_image(classifier *cl, const capture_image *img, capture_rect 
   return forward_tta(cl, cl->work, 1, probs);
 }
 
+const char *classifier_made_by(const classifier *cl, char *buf, size_t len) {
+  const char *s = cl->model.train_state, *p = s;
+  if (len) buf[0] = '\0';
+  while (p && *p) { /* "key=value" lines */
+    if (!strncmp(p, "made_by=", 8)) {
+      size_t n = strcspn(p + 8, "\n");
+      snprintf(buf, len, "%.*s", (int)n, p + 8);
+      break;
+    }
+    p = strchr(p, '\n');
+    if (p) p++;
+  }
+  return buf;
+}
+
 int classifier_argmax(const float *probs, int num_classes) {
   int best = 0;
   for (int i = 1; i < num_classes; i++)

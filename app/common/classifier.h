@@ -37,6 +37,10 @@ int classifier_run(classifier *cl, const float *x, int n, float *probs);
 int classifier_run_image(classifier *cl, const capture_image *img, capture_rect rect,
                          float *probs);
 
+/* The model's "made_by" metadata (e.g. "emocam 0.3.0 train") into buf, or
+ * "" when it has none. Returns buf. */
+const char *classifier_made_by(const classifier *cl, char *buf, size_t len);
+
 /* Index of the largest probability (lowest index wins ties). */
 int classifier_argmax(const float *probs, int num_classes);
 

@@ -9,7 +9,7 @@
 
 #include "capture.h"
 #include "capture_face.h"
-#include "live/smoothing.h"
+#include "common/smoothing.h"
 
 #define FACES_MAX 16          /* --max-faces limit */
 #define FACES_DEFAULT_MAX 4   /* --max-faces default */

@@ -22,7 +22,8 @@ void frame_results(face_stage *fs, const classifier *cl, live_log *log, int64_t 
     const float *p = probs + (size_t)i * K;
     int face, shown = faces_stage_result(fs, &tags[i], i, p, dt_s, &face);
     if (shown < 0) continue; /* the face left since its frame was taken */
-    live_log_frame(log, seq, pts_s, face, tags[i].box, p, classifier_argmax(p, K), shown);
+    live_log_frame(log, seq, pts_s, face, tags[i].id, tags[i].box, p, classifier_argmax(p, K),
+                   shown);
   }
 }
 

@@ -18,6 +18,8 @@ enum { CROP_DEFAULT, CROP_CENTER, CROP_FACE };
 typedef struct {
   const char *camera, *video, *model, *csv, *labels, *record, *screenshot, *cascade;
   const char *collect; /* --collect DIR: labelled crops saved there */
+  const char *report;  /* --report DIR: the session report, written at the end */
+  const char *compare_model; /* --compare-model: a second model for the report */
   int loop;            /* --loop: a video starts again at its end */
   int crop_mode, max_faces;
   int headless, list_cameras;

@@ -10,7 +10,7 @@
 
 #include "common/cli.h"
 #include "live/faces.h"
-#include "live/smoothing.h"
+#include "common/smoothing.h"
 
 #define LABELS_MAX_FRAMES 100000000 /* a sanity bound on frame numbers */
 
@@ -204,21 +204,21 @@ int live_log_open(live_log **out, const classifier *cl, const char *csv_path,
     fputs("frame,time_s,face,x,y,w,h,label,confidence", lg->csv);
     for (int c = 0; c < cl->num_classes; c++)
       fprintf(lg->csv, ",p_%s", cl->model.class_names[c]);
-    fputs(",smoothed_label\n", lg->csv);
+    fputs(",smoothed_label,track\n", lg->csv);
   }
   *out = lg;
   return 0;
 }
 
-void live_log_frame(live_log *lg, int64_t frame, double time_s, int face,
-                        capture_rect box, const float *probs, int raw, int shown) {
+void live_log_frame(live_log *lg, int64_t frame, double time_s, int face, int track,
+                    capture_rect box, const float *probs, int raw, int shown) {
   if (!lg) return;
   char *const *names = lg->cl->model.class_names;
   if (lg->csv) {
     fprintf(lg->csv, "%lld,%.4f,%d,%d,%d,%d,%d,%s,%.5f", (long long)frame, time_s, face, box.x,
             box.y, box.w, box.h, names[raw], probs[raw]);
     for (int c = 0; c < lg->cl->num_classes; c++) fprintf(lg->csv, ",%.5f", probs[c]);
-    fprintf(lg->csv, ",%s\n", names[shown]);
+    fprintf(lg->csv, ",%s,%d\n", names[shown], track);
   }
   if (face > 0) return; /* the frame is counted and scored by its first row */
   if (lg->boxes && frame >= 0 && frame < lg->nlabels && lg->boxes[frame].w > 0) {

@@ -15,18 +15,20 @@
 typedef struct live_log live_log;
 
 /* Opens csv_path (NULL: none, "-": stdout) and writes the header
- * `frame,time_s,face,x,y,w,h,label,confidence,p_<class>...,smoothed_label`
+ * `frame,time_s,face,x,y,w,h,label,confidence,p_<class>...,smoothed_label,track`
  * (face: 0 for the largest face, 1 the next...; -1 for the centre square;
+ * track: the face tracker's id, stable while the face stays in view, -1 for
+ * the centre square;
  * x,y,w,h: the crop classified, in frame pixels); reads
  * labels_path (NULL: none) for scoring. cl is borrowed and must outlive the
  * log. Returns 0, or -1 with err naming the file. */
 int live_log_open(live_log **out, const classifier *cl, const char *csv_path,
                       const char *labels_path, char *err, size_t errlen);
-/* One crop of a processed frame: face index (see above), its box, raw
+/* One crop of a processed frame: face index and track (see above), its box, raw
  * probabilities [num_classes], raw and shown label. A frame's first row
  * (face 0 or -1) is the one counted and scored. Allocates nothing. */
-void live_log_frame(live_log *lg, int64_t frame, double time_s, int face,
-                        capture_rect box, const float *probs, int raw, int shown);
+void live_log_frame(live_log *lg, int64_t frame, double time_s, int face, int track,
+                    capture_rect box, const float *probs, int raw, int shown);
 /* Frames logged so far. */
 int64_t live_log_frames(const live_log *lg);
 /* Prints the summary to stderr (frames, rate over `seconds`, share of each

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/emotion.h"
 #include "common/font.h"
 
 #define GLYPH_FIRST 32 /* ' ' */
@@ -217,7 +218,7 @@ static void draw_panel(overlay *ov, const overlay_view *v, int out_w, int out_h)
 
   for (int i = 0; i < v->num_classes; i++) {
     SDL_Rect track = overlay_bar_track(ov, i, out_w, out_h);
-    Uint32 colour = i == top ? OVERLAY_TOP_RGB : OVERLAY_BAR_RGB;
+    Uint32 colour = emotion_colour(v->class_names[i], i);
     int text_y = track.y + track.h / 2 - text->height / 2;
     char name[80];
     if (v->counts) snprintf(name, sizeof name, "%d %s", i + 1, v->class_names[i]);

@@ -1,6 +1,6 @@
 /* overlay: what the live window draws over the video: the shown label and its
- * probability in large text, one bar per class with its name and percentage
- * (top class highlighted), the crop rectangle or each face's box with its
+ * probability in large text, one bar per class in the class's colour with its
+ * name and percentage (top class highlighted), the crop rectangle or each face's box with its
  * label above it, a status line and a banner
  * ("camera disconnected", "paused"). Text comes from glyph atlases built once,
  * so drawing a frame allocates nothing.
@@ -53,8 +53,8 @@ SDL_Rect overlay_bar_track(const overlay *ov, int i, int out_w, int out_h);
 SDL_Rect overlay_label_box(const overlay *ov, int out_w, int out_h);
 
 /* Colours, so tests can find what was drawn. */
-#define OVERLAY_BAR_RGB 0x6fa8dcu  /* bars of the other classes */
-#define OVERLAY_TOP_RGB 0xffb627u  /* bar and name of the top class */
+/* each class's bar: emotion_colour(name, index), as in the session report */
+#define OVERLAY_TOP_RGB 0xffb627u  /* name and percentage of the top class */
 #define OVERLAY_CROP_RGB 0x4cd97bu /* crop rectangle */
 #define OVERLAY_CROP_THICKNESS 2
 #define OVERLAY_FACE_RGB 0x3fc1ffu /* face boxes and their captions */

@@ -19,7 +19,7 @@ char live_tmp[256];
 char live_model[300];
 const char *live_csv_header =
     "frame,time_s,face,x,y,w,h,label,confidence,p_angry,p_disgust,p_fear,p_happy,p_neutral,p_sad,p_surprise,"
-    "smoothed_label";
+    "smoothed_label,track";
 
 /* Runs emocam with argv (argv[0] ignored), stdout/stderr into files of tmp.
  * Returns the exit code, or -1 if it did not exit normally in time. */
@@ -82,7 +82,7 @@ char *run_stderr(void) {
   return slurp(p);
 }
 
-/* Checks a CSV written by emocam: exact header, rows complete (17 fields,
+/* Checks a CSV written by emocam: exact header, rows complete (18 fields,
  * probabilities summing to 1, label = argmax, known smoothed label, a box
  * inside the frame), a frame's first row face 0 (or -1: the centre square)
  * and its further faces numbered on, frame numbers increasing. Returns the
@@ -102,8 +102,8 @@ int check_csv(const char *path, long *last_frame) {
     char *f[20], *sv = NULL;
     int n = 0;
     for (char *t = strtok_r(line, ",", &sv); t && n < 20; t = strtok_r(NULL, ",", &sv)) f[n++] = t;
-    CHECK(n == 17, "row %d has %d fields", rows + 1, n);
-    if (n != 17) break;
+    CHECK(n == 18, "row %d has %d fields", rows + 1, n);
+    if (n != 18) break;
     long frame = strtol(f[0], NULL, 10), face = strtol(f[2], NULL, 10);
     long bx = strtol(f[3], NULL, 10), by = strtol(f[4], NULL, 10);
     long bw = strtol(f[5], NULL, 10), bh = strtol(f[6], NULL, 10);
@@ -134,6 +134,9 @@ int check_csv(const char *path, long *last_frame) {
     int known = 0;
     for (int c = 0; c < K; c++) known |= strcmp(f[16], test_class_names[c]) == 0;
     CHECK(known, "row %d: smoothed_label '%s'", rows + 1, f[16]);
+    long track = strtol(f[17], NULL, 10);
+    CHECK(face < 0 ? track == -1 : track >= 0, "row %d: face %ld with track %ld", rows + 1, face,
+          track);
     rows++;
   }
   free(s);

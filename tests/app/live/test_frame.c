@@ -45,10 +45,10 @@ static void test_crop(classifier *cl, float crop_scale, capture_rect want) {
   CHECK(memcmp(input, direct, sizeof direct) == 0, "input is not the tagged box resized");
 }
 
-/* Reads the CSV's data rows: frame, face, x, y, w, h, label and shown label. */
+/* Reads the CSV's data rows: frame, face, x, y, w, h, label, shown label, track. */
 typedef struct {
   long frame;
-  int face, x, y, w, h;
+  int face, x, y, w, h, track;
   char label[32], shown[32];
 } row;
 
@@ -72,7 +72,8 @@ static int read_rows(const char *path, row *rows, int max) {
     r->face = atoi(field[2]);
     r->x = atoi(field[3]), r->y = atoi(field[4]), r->w = atoi(field[5]), r->h = atoi(field[6]);
     snprintf(r->label, sizeof r->label, "%s", field[7]);
-    snprintf(r->shown, sizeof r->shown, "%s", field[nf - 1]);
+    snprintf(r->shown, sizeof r->shown, "%s", field[nf - 2]);
+    r->track = atoi(field[nf - 1]);
     n++;
   }
   fclose(f);
@@ -116,8 +117,8 @@ static void test_results(classifier *cl) {
   CHECK(n == frames, "%d rows, expected %d", n, frames);
   if (n == frames) {
     for (int i = 0; i < n; i++) {
-      CHECK(rows[i].frame == 100 + i && rows[i].face == -1, "row %d: frame %ld face %d", i,
-            rows[i].frame, rows[i].face);
+      CHECK(rows[i].frame == 100 + i && rows[i].face == -1 && rows[i].track == -1,
+            "row %d: frame %ld face %d track %d", i, rows[i].frame, rows[i].face, rows[i].track);
       CHECK(rows[i].x == 8 && rows[i].y == 0 && rows[i].w == 48 && rows[i].h == 48,
             "row %d: box %d,%d %dx%d", i, rows[i].x, rows[i].y, rows[i].w, rows[i].h);
     }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "live/smoothing.h"
+#include "common/smoothing.h"
 
 #define K 7
 /* probs with `top` at p and the rest shared equally. */

@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "check.h"
+#include "common/emotion.h"
 #include "common/font.h"
 #include "live/overlay.h"
 #include "test_support.h"
@@ -88,14 +89,14 @@ static void check_frame(window *win, overlay *ov, nn_net *net, const capture_fra
   for (int i = 0; i < K; i++) {
     SDL_Rect track = overlay_bar_track(ov, i, ow, oh);
     CHECK(track.w >= 100, "bar track only %d px wide", track.w);
-    int len = bar_length(px, track, i == top ? OVERLAY_TOP_RGB : OVERLAY_BAR_RGB);
+    int len = bar_length(px, track, emotion_colour(test_class_names[i], i));
     float want = probs[i] * track.w;
     CHECK(fabsf((float)len - want) <= 2.0f, "frame %lld class %s: bar %d px, p %.3f -> %.1f px",
           (long long)f->seq, test_class_names[i], len, probs[i], want);
     /* Nothing of the bar colour beyond its length. */
     int y = track.y + track.h / 2, stray = 0;
     for (int xx = track.x + len + 1; xx < track.x + track.w; xx++)
-      stray += at(px, xx, y) == (i == top ? OVERLAY_TOP_RGB : OVERLAY_BAR_RGB);
+      stray += at(px, xx, y) == emotion_colour(test_class_names[i], i);
     CHECK(stray == 0, "class %s: %d bar pixels past the end", test_class_names[i], stray);
   }
 

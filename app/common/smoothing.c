@@ -1,7 +1,7 @@
 /* smoothing: EMA of class probabilities over time and hysteresis on the
  * shown label (see smoothing.h for the constants and why).
  */
-#include "live/smoothing.h"
+#include "common/smoothing.h"
 
 #include <math.h>
 #include <string.h>
