@@ -94,6 +94,55 @@ PY
   expect 0 "frames: 200 processed" -- "$emocam" --video "$clip" --headless --loop --frames 200
 }
 
+# --report on a real clip with the shipped model, checked against the CSV it
+# wrote: rows, shares, shown-label counts and label changes; the same model
+# as --compare-model agrees with itself everywhere; a page that fetches
+# nothing, with thumbnails; emocam report names a truncated CSV's line.
+case_report() {
+  local clip=$fixtures/app/faces.mp4 rep=$work/rep
+  expect 0 "report: .*report.html" -- "$emocam" --video "$clip" --headless --crop face --report "$rep" --compare-model "$src/assets/fer2013.emo"
+  local f
+  for f in timeline.png summary.json summary.txt report.html session.csv compare.csv; do
+    [ -s "$rep/$f" ] && pass "$f written" || fail "$f missing"
+  done
+  python3 - "$rep" <<'PY' && pass "summary.json agrees with session.csv" || fail "summary.json and session.csv disagree"
+import csv, json, sys
+rep = sys.argv[1]
+s = json.load(open(rep + "/summary.json"))
+rows = list(csv.DictReader(open(rep + "/session.csv")))
+ok = s["rows"] == len(rows)
+faces = [r for r in rows if int(r["face"]) >= 0]
+for k in s["classes"]:
+    n = sum(1 for r in faces if r["smoothed_label"] == k)
+    ok &= s["total"]["shown_rows"][k] == n
+    ok &= abs(s["total"]["share"][k] - n / len(faces)) < 1e-6
+ok &= abs(sum(s["total"]["share"].values()) - 1) < 1e-6
+changes = {}
+last = {}
+for r in faces:
+    t, lab, tm = r["track"], r["smoothed_label"], float(r["time_s"])
+    if t in last and lab != last[t][0] and tm - last[t][1] <= 0.5:
+        changes[t] = changes.get(t, 0) + 1
+    last[t] = (lab, tm)
+for f in s["faces"]:
+    if f["id"] >= 0:
+        ok &= f["label_changes"] == changes.get(str(f["id"]), 0)
+ok &= s["frames_without_face"] == sum(1 for r in rows if r["face"] == "-1")
+c = s["comparison"]
+ok &= c["matched_rows"] == len(rows) and c["agreement_raw"] == 1 and c["cohen_kappa_raw"] == 1
+print("rows", len(rows), "faces", len(s["faces"]), "changes", changes, "kappa", c["cohen_kappa_raw"])
+sys.exit(0 if ok else 1)
+PY
+  if grep -Eq 'https?:|="//' "$rep/report.html"; then fail "report.html refers to a URL"; else pass "report.html fetches nothing"; fi
+  [ "$(grep -o 'src="data:image/png;base64,' "$rep/report.html" | wc -l)" -ge 2 ] && pass "timeline and thumbnails inlined" || fail "images missing in report.html"
+  head -c -9 "$rep/session.csv" > "$work/cut.csv"
+  local lines; lines=$(wc -l < "$work/cut.csv")
+  expect 1 "cut.csv:$((lines + 1)): the last line is cut short" -- "$emocam" report "$work/cut.csv" --out "$work/rep2"
+  expect 2 "report: --out DIR is required" -- "$emocam" report "$rep/session.csv"
+  expect 2 "compare-model compares two models in a session report" -- "$emocam" --video "$clip" --headless --compare-model "$src/assets/fer2013.emo"
+  expect 0 "report: .*summary.txt" -- "$emocam" report "$rep/session.csv" "$rep/compare.csv" --out "$work/rep3" --video "$clip" --model "$src/assets/fer2013.emo"
+}
+
 case_usage() {
   expect 0 'train' -- "$emocam" --help
   local h; h=$("$emocam" --help)
