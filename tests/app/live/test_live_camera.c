@@ -123,7 +123,8 @@ static int t_reconnect_window(void) {
   return 0;
 }
 
-/* --record on the camera writes an .mkv; --list-cameras runs. */
+/* --record on the camera writes an .mkv, and feeds --report's second model
+ * and thumbnails; --list-cameras runs. */
 static int t_record(void) {
   char mkv[300];
   snprintf(mkv, sizeof mkv, "%s/rec.mkv", tmp);
@@ -138,6 +139,30 @@ static int t_record(void) {
   free(err);
   struct stat st;
   CHECK(stat(mkv, &st) == 0 && st.st_size > 1000, "recording %s missing or empty", mkv);
+
+  /* --report on the camera, with a second model run over the recording:
+   * the report has the comparison and thumbnails cut from the recording */
+  char rep[300], rec2[300], page[400], summary[400];
+  snprintf(rep, sizeof rep, "%s/report", tmp);
+  snprintf(rec2, sizeof rec2, "%s/rec2.mkv", tmp);
+  char *rargv[] = {"emocam", "--camera", "/dev/video-fake0", "--headless", "--model", model,
+                   "--frames", "20", "--record", rec2, "--report", rep, "--compare-model", model,
+                   NULL};
+  rc = run(rargv, &o);
+  err = run_stderr();
+  CHECK(rc == 0 && err && strstr(err, "--compare-model"), "--report: exit %d: %s", rc,
+        err ? err : "");
+  free(err);
+  snprintf(page, sizeof page, "%s/report.html", rep);
+  snprintf(summary, sizeof summary, "%s/summary.json", rep);
+  char *html = slurp(page), *json = slurp(summary);
+  int images = 0;
+  for (const char *p = html; p && (p = strstr(p, "data:image/png;base64,")); p++) images++;
+  CHECK(images >= 2, "report.html: %d inlined images (timeline and thumbnails)", images);
+  CHECK(json && strstr(json, "\"agreement_raw\": 1,") && strstr(json, "\"rows\": 20,"),
+        "summary.json: the same model on the recording must agree on all 20 rows");
+  free(html);
+  free(json);
 
   /* Listing scans /dev, where the fake camera has no node: it describes
    * every /dev/video* node the machine has, or says exactly that there is
