@@ -1,6 +1,7 @@
 /* overlay: what the live window draws over the video: the shown label and its
- * probability in large text, one bar per class in the class's colour with its
- * name and percentage (top class highlighted), the crop rectangle or each face's box with its
+ * probability in large text (marked held while the smoothing keeps it and
+ * another class leads), one bar per class in the class's colour with its
+ * name and percentage, in the corner no face is near, the crop rectangle or each face's box with its
  * label above it, a status line and a banner
  * ("camera disconnected", "paused"). Text comes from glyph atlases built once,
  * so drawing a frame allocates nothing.
@@ -14,6 +15,7 @@
 typedef struct overlay overlay;
 
 #define OVERLAY_MAX_FACES 16
+#define OVERLAY_MAX_CLASSES 64
 
 /* What one frame of the overlay shows; every pointer is borrowed. */
 typedef struct {
@@ -26,6 +28,10 @@ typedef struct {
   int num_faces;                 /* face boxes to outline, each with a caption */
   SDL_Rect faces[OVERLAY_MAX_FACES];          /* in window pixels */
   const char *face_text[OVERLAY_MAX_FACES];   /* caption above each box, or NULL */
+  const float *face_probs[OVERLAY_MAX_FACES]; /* each face's shown probabilities
+                                                 [num_classes], drawn as a strip
+                                                 by its caption when there are
+                                                 several faces; NULL: none */
   const char *status;            /* status lines ('\n'-separated), or NULL */
   const int *counts;             /* --collect: [num_classes] crops saved per class,
                                     shown with each bar's key number; NULL: none */
@@ -46,15 +52,21 @@ void overlay_destroy(overlay *ov); /* NULL ok */
  * Allocates nothing. */
 void overlay_draw(overlay *ov, const overlay_view *view, int out_w, int out_h);
 
-/* Layout, for tests and hit checks: the full-length track of class i's bar
- * (a bar of probability p fills round(p * track.w) pixels from track.x) and
- * the box of the large label text, for an out_w x out_h output. */
+/* Layout as last drawn, for tests and hit checks: the panel's box (in the
+ * corner no face is near: panel_place.h), the full-length track of class
+ * i's bar (a bar of probability p fills round(p * track.w) pixels from
+ * track.x; w 0 when the compact panel does not show class i) and the box of
+ * the large label text, for an out_w x out_h output. Text and layout scale
+ * with the output's height (1 up to 480 pixels). */
+SDL_Rect overlay_panel_box(const overlay *ov);
 SDL_Rect overlay_bar_track(const overlay *ov, int i, int out_w, int out_h);
 SDL_Rect overlay_label_box(const overlay *ov, int out_w, int out_h);
 
 /* Colours, so tests can find what was drawn. */
 /* each class's bar: emotion_colour(name, index), as in the session report */
-#define OVERLAY_TOP_RGB 0xffb627u  /* name and percentage of the top class */
+#define OVERLAY_TOP_RGB 0xffb627u  /* name and percentage of the shown label */
+#define OVERLAY_HELD_RGB 0xa8a8a8u /* its percentage and "held" while another class leads */
+#define OVERLAY_LEADER_RGB 0xffffffu /* the outline of that leader's bar */
 #define OVERLAY_CROP_RGB 0x4cd97bu /* crop rectangle */
 #define OVERLAY_CROP_THICKNESS 2
 #define OVERLAY_FACE_RGB 0x3fc1ffu /* face boxes and their captions */

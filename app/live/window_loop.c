@@ -167,6 +167,7 @@ static void render(live_ui *u) {
         snprintf(captions[k], sizeof captions[k], "%s %.0f%%", names[ft->t[t].shown],
                  100.0 * smooth_probs(&ft->t[t].sm)[ft->t[t].shown]);
         v.face_text[k] = captions[k];
+        v.face_probs[k] = smooth_probs(&ft->t[t].sm);
       }
     }
     /* what is classified, as of this frame; the rates above change slowly */

@@ -282,25 +282,79 @@ typedef struct {
   open_stretch st;
 } track_stretch;
 
+/* What a comparison counts as it walks the rows of both. */
+typedef struct {
+  session_agreement *out;
+  const class_union *u;
+  long *conf;          /* [U][U] raw label of a x raw label of b */
+  track_stretch ts[64];
+  int nts;
+  long agree_raw, agree_shown, differ;
+  double dt;
+} compare_state;
+
+/* One row of a and its match in b. */
+static void match_pair(compare_state *c, const session_row *ra, const session_row *rb) {
+  const class_union *u = c->u;
+  int raw_a = u->of_a[ra->raw], raw_b = u->of_b[rb->raw];
+  int sh_a = u->of_a[ra->shown], sh_b = u->of_b[rb->shown];
+  c->conf[raw_a * u->n + raw_b]++;
+  c->agree_raw += raw_a == raw_b;
+  c->agree_shown += sh_a == sh_b;
+  int t;
+  for (t = 0; t < c->nts && c->ts[t].id != ra->face; t++) {}
+  if (t == c->nts && c->nts < 64) c->ts[c->nts++].id = ra->face;
+  if (t == 64) return;
+  open_stretch *st = &c->ts[t].st;
+  if (st->open && ra->t - st->last_s > SESSION_GAP_S) close_stretch(c->out, st, u, c->dt);
+  if (sh_a == sh_b) {
+    close_stretch(c->out, st, u, c->dt);
+    return;
+  }
+  c->differ++;
+  if (!st->open) {
+    memset(st, 0, sizeof *st);
+    st->open = 1, st->start_s = ra->t, st->face = ra->face;
+  }
+  st->last_s = ra->t;
+  st->count_a[sh_a]++, st->count_b[sh_b]++;
+}
+
+/* The shares and kappa from the counts. */
+static void finish_compare(compare_state *c) {
+  session_agreement *out = c->out;
+  const int U = c->u->n;
+  for (int t = 0; t < c->nts; t++) close_stretch(out, &c->ts[t].st, c->u, c->dt);
+  qsort(out->stretches, (size_t)out->nstretches, sizeof out->stretches[0], cmp_stretch);
+  double n = (double)out->matched;
+  out->agree_raw = n ? c->agree_raw / n : NAN;
+  out->agree_shown = n ? c->agree_shown / n : NAN;
+  out->disagree_s = c->differ * c->dt;
+  double pe = 0;
+  for (int k = 0; k < U && n; k++) {
+    double ra = 0, cb = 0;
+    for (int m = 0; m < U; m++) ra += c->conf[k * U + m], cb += c->conf[m * U + k];
+    pe += (ra / n) * (cb / n);
+  }
+  out->kappa = !n ? NAN : pe >= 1 ? (out->agree_raw >= 1 ? 1.0 : 0.0)
+                                  : (out->agree_raw - pe) / (1 - pe);
+}
+
 int session_compare(session_agreement *out, const session_log *a, const session_log *b) {
   memset(out, 0, sizeof *out);
   class_union *u = calloc(1, sizeof *u);
-  long *conf = NULL;
-  track_stretch *ts = NULL;
-  int nts = 0, rc = -1;
-  if (!u) return -1;
+  compare_state *c = calloc(1, sizeof *c);
+  int rc = -1;
+  if (!u || !c) goto done;
   for (int k = 0; k < a->num_classes; k++) u->of_a[k] = union_add(u, a->class_names[k]);
   int common = 0;
   for (int k = 0; k < b->num_classes; k++) {
     u->of_b[k] = union_add(u, b->class_names[k]);
     common += u->of_b[k] < a->num_classes;
   }
-  const int U = u->n;
-  conf = calloc((size_t)U * U, sizeof(long));
-  ts = calloc(64, sizeof *ts);
-  if (!common || !conf || !ts) goto done;
-  const double dt = median_frame_dt(a);
-  long agree_raw = 0, agree_shown = 0, differ = 0;
+  c->out = out, c->u = u, c->dt = median_frame_dt(a);
+  c->conf = calloc((size_t)u->n * u->n, sizeof(long));
+  if (!common || !c->conf) goto done;
   long i = 0, j = 0;
   while (i < a->nrows || j < b->nrows) {
     int64_t fa = i < a->nrows ? a->rows[i].frame : INT64_MAX;
@@ -310,63 +364,26 @@ int session_compare(session_agreement *out, const session_log *a, const session_
       else out->only_b++, j++;
       continue;
     }
-    long ie = i, je = j; /* the rows of this frame in each */
+    long ie = i, je = j, matched = 0; /* the rows of this frame in each */
     while (ie < a->nrows && a->rows[ie].frame == fa) ie++;
     while (je < b->nrows && b->rows[je].frame == fb) je++;
-    long matched_here = 0;
     for (long x = i; x < ie; x++) {
-      const session_row *ra = &a->rows[x];
       long y = j;
-      while (y < je && b->rows[y].face != ra->face) y++;
+      while (y < je && b->rows[y].face != a->rows[x].face) y++;
       if (y == je) continue;
-      const session_row *rb = &b->rows[y];
-      matched_here++;
-      int raw_a = u->of_a[ra->raw], raw_b = u->of_b[rb->raw];
-      int sh_a = u->of_a[ra->shown], sh_b = u->of_b[rb->shown];
-      conf[raw_a * U + raw_b]++;
-      agree_raw += raw_a == raw_b;
-      agree_shown += sh_a == sh_b;
-      int t;
-      for (t = 0; t < nts && ts[t].id != ra->face; t++) {}
-      if (t == nts && nts < 64) ts[nts++].id = ra->face;
-      if (t == 64) continue;
-      open_stretch *st = &ts[t].st;
-      if (st->open && ra->t - st->last_s > SESSION_GAP_S) close_stretch(out, st, u, dt);
-      if (sh_a != sh_b) {
-        differ++;
-        if (!st->open) {
-          memset(st, 0, sizeof *st);
-          st->open = 1, st->start_s = ra->t, st->face = ra->face;
-        }
-        st->last_s = ra->t;
-        st->count_a[sh_a]++, st->count_b[sh_b]++;
-      } else {
-        close_stretch(out, st, u, dt);
-      }
+      match_pair(c, &a->rows[x], &b->rows[y]);
+      matched++;
     }
-    out->matched += matched_here;
-    out->only_a += (ie - i) - matched_here;
-    out->only_b += (je - j) - matched_here;
+    out->matched += matched;
+    out->only_a += (ie - i) - matched;
+    out->only_b += (je - j) - matched;
     i = ie, j = je;
   }
-  for (int t = 0; t < nts; t++) close_stretch(out, &ts[t].st, u, dt);
-  qsort(out->stretches, (size_t)out->nstretches, sizeof out->stretches[0], cmp_stretch);
-  double n = (double)out->matched;
-  out->agree_raw = n ? agree_raw / n : NAN;
-  out->agree_shown = n ? agree_shown / n : NAN;
-  out->disagree_s = differ * dt;
-  double pe = 0;
-  for (int k = 0; k < U && n; k++) {
-    double ra = 0, cb = 0;
-    for (int m = 0; m < U; m++) ra += conf[k * U + m], cb += conf[m * U + k];
-    pe += (ra / n) * (cb / n);
-  }
-  out->kappa = !n ? NAN : pe >= 1 ? (out->agree_raw >= 1 ? 1.0 : 0.0)
-                                  : (out->agree_raw - pe) / (1 - pe);
+  finish_compare(c);
   rc = 0;
 done:
+  if (c) free(c->conf);
+  free(c);
   free(u);
-  free(conf);
-  free(ts);
   return rc;
 }
