@@ -137,12 +137,72 @@ int faces_stage_init(face_stage *fs, capture_face_detector *detector, int max_fa
   return faces_init(&fs->tracker, max_faces, num_classes, label_smooth_s);
 }
 
+/* The detections around the followed faces only: each face's neighbourhood
+ * as a view of img, searched at the detection resolution the whole frame
+ * gets and at scales near the face's size. A face found twice (two
+ * neighbourhoods overlapping) counts once. Sets full_search when a face was
+ * not found where it was (the caller then searches the whole frame). Returns
+ * the count, or -1 (out of memory). */
+static int detect_around(face_stage *fs, const capture_image *img, capture_rect *det) {
+  const capture_face_opts *o = &fs->detect_opts;
+  float to_det = o->detect_width > 0 && o->detect_width < img->width
+                     ? (float)o->detect_width / (float)img->width
+                     : 1.0f;
+  int n = 0;
+  for (int i = 0; i < fs->tracker.count; i++) {
+    const face_track *t = &fs->tracker.t[i];
+    if (t->last_seen_s < fs->tracker.now_s) continue; /* held: the full search looks again */
+    int side = (int)lrintf(t->side * FACES_SEARCH_AROUND);
+    /* on the whole frame's detection grid: the same grey pixels, the same
+     * window sizes */
+    float cell = 1.0f / to_det;
+    int x0 = (int)(floorf((t->cx - side / 2.0f) * to_det) * cell);
+    int y0 = (int)(floorf((t->cy - side / 2.0f) * to_det) * cell);
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    int x1 = x0 + side, y1 = y0 + side;
+    if (x1 > img->width) x1 = img->width;
+    if (y1 > img->height) y1 = img->height;
+    x1 = x0 + (int)(floorf((x1 - x0) * to_det) * cell);
+    y1 = y0 + (int)(floorf((y1 - y0) * to_det) * cell);
+    if (x1 - x0 < 24 || y1 - y0 < 24) continue;
+    capture_image view = {img->pixels + (size_t)y0 * img->stride + (size_t)x0 * img->channels,
+                          x1 - x0, y1 - y0, img->stride, img->channels};
+    capture_face_opts around = *o;
+    /* the whole frame's window sizes are min_face * scale_step^k */
+    double k = ceil(log(t->side * 0.7 / o->min_face) / log(o->scale_step));
+    around.min_face = k > 0 ? (int)floor(o->min_face * pow(o->scale_step, k)) : o->min_face;
+    around.max_face = (int)(t->side * 1.45f) + 1;
+    around.detect_width = (int)lrintf((float)view.width * to_det);
+    capture_rect found[FACES_MAX];
+    int m = capture_face_detect(fs->detector, &view, &around, found, FACES_MAX);
+    if (m < 0) return -1;
+    if (m == 0) fs->full_search = 1;
+    for (int j = 0; j < m && n < FACES_MAX; j++) {
+      capture_rect r = {found[j].x + x0, found[j].y + y0, found[j].w, found[j].h};
+      int dup = 0;
+      for (int k = 0; k < n && !dup; k++) dup = faces_iou(det[k], r) > 0.5;
+      if (!dup) det[n++] = r;
+    }
+  }
+  return n;
+}
+
 int faces_stage_frame(face_stage *fs, const capture_image *img, double t_s, crop_tag *tags) {
   fs->num_crops = 0;
   if (fs->detector) {
     capture_rect det[FACES_MAX];
     double t0 = clock_now_s();
-    int n = capture_face_detect(fs->detector, img, &fs->detect_opts, det, FACES_MAX);
+    int followed = 0;
+    for (int i = 0; i < fs->tracker.count; i++) followed |= fs->tracker.t[i].last_seen_s >= fs->tracker.now_s;
+    int full = !followed || fs->whole_frame_always || fs->frames % FACES_FULL_EVERY == 0;
+    fs->full_search = 0;
+    int n = full ? 0 : detect_around(fs, img, det);
+    /* a followed face not found where it was: the whole frame, now */
+    if (full || fs->full_search)
+      n = n < 0 ? n : capture_face_detect(fs->detector, img, &fs->detect_opts, det, FACES_MAX);
+    fs->full_search = 0;
+    fs->frames++;
     fs->detect_ms = (clock_now_s() - t0) * 1e3;
     if (n < 0) return -1;
     faces_update(&fs->tracker, det, n, t_s);

@@ -7,6 +7,8 @@
 #ifndef APP_FACES_H
 #define APP_FACES_H
 
+#include <stdint.h>
+
 #include "capture.h"
 #include "capture_face.h"
 #include "common/smoothing.h"
@@ -77,6 +79,10 @@ typedef struct {
   smooth_state centre;             /* the centre square's shown label */
   int centre_label;                /* -1 before its first result */
   double detect_ms;                /* time of the last detection */
+  int64_t frames;                  /* frames seen */
+  int full_search;                 /* a followed face was missed: search the whole frame */
+  int whole_frame_always;          /* 1: no search around faces (as before it existed; for
+                                      comparisons) */
   int num_crops;                   /* the last frame's crops, largest first */
   crop_tag crops[FACES_MAX];
 } face_stage;
@@ -84,6 +90,13 @@ typedef struct {
 /* Returns 0, or -1 on a bad argument. detector may be NULL. */
 int faces_stage_init(face_stage *fs, capture_face_detector *detector, int max_faces,
                      int num_classes, float label_smooth_s, float crop_scale);
+
+/* While faces are followed, the detector searches only around them (a
+ * square FACES_SEARCH_AROUND times each face's side, at scales near its
+ * size), and the whole frame every FACES_FULL_EVERY frames, and at once
+ * when a followed face is not found around where it was. */
+#define FACES_SEARCH_AROUND 1.6f
+#define FACES_FULL_EVERY 8
 
 /* The crops of the frame img at time t_s, largest face first, into
  * fs->crops (also copied to tags[], room for FACES_MAX when not NULL).

@@ -19,6 +19,8 @@ void capture_cascade_destroy(capture_cascade *c); /* NULL ok */
 
 typedef struct {
   int min_face;        /* smallest face side searched, in source pixels (default 48) */
+  int max_face;        /* largest face side searched, in source pixels, give or take one
+                          scale step (0: no limit) */
   int detect_width;    /* the frame is first downscaled (area averaging, grey) to at most this width (default 320) */
   float scale_step;    /* pyramid factor between scales (default 1.2) */
   int min_neighbors;   /* grouping: raw hits a face needs (default 3) */

@@ -78,6 +78,7 @@ struct capture_face_detector {
 
 void capture_face_defaults(capture_face_opts *o) {
   o->min_face = 48;
+  o->max_face = 0;
   o->detect_width = 320;
   o->scale_step = 1.2f;
   o->min_neighbors = 3;
@@ -425,6 +426,7 @@ int capture_face_detect(capture_face_detector *d, const capture_image *img,
   capture_face_defaults(&opt);
   if (o) {
     if (o->min_face > 0) opt.min_face = o->min_face;
+    opt.max_face = o->max_face > 0 ? o->max_face : 0;
     opt.detect_width = o->detect_width;
     if (o->scale_step > 1.001f && o->scale_step <= 4.0f) opt.scale_step = o->scale_step;
     opt.min_neighbors = o->min_neighbors < 1 ? 1 : o->min_neighbors;
@@ -455,6 +457,7 @@ int capture_face_detect(capture_face_detector *d, const capture_image *img,
   for (double factor = f0;; factor *= opt.scale_step) {
     int lw = (int)lrint(dw / factor), lh = (int)lrint(dh / factor);
     if (lw < ww || lh < wh) break;
+    if (opt.max_face > 0 && factor * ww / to_det > opt.max_face * opt.scale_step) break;
     /* step 2 below scale 2, then 1, as OpenCV */
     int layout = factor >= 2.0 ? FD_PLAIN : FD_SPLIT;
     fd_level_integrals(d, dw, dh, lw, lh, layout);

@@ -1,12 +1,18 @@
 /* test_faces: the face tracker of the live path (app/faces.c): matching
  * detections to tracks across frames, box smoothing, holding a face through a
  * missed detection and dropping it after, ordering by size, the limit on
- * faces, and the training-framed crop kept inside the frame.
+ * faces, and the training-framed crop kept inside the frame. And the face
+ * stage's search around the followed faces, on a real clip against the
+ * whole-frame detector: the same faces, boxes as good, a second face found
+ * within FACES_FULL_EVERY frames, a face that jumps found in the same frame.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <unistd.h>
+
+#include "capture_face.h"
 #include "check.h"
 #include "live/faces.h"
 
@@ -86,9 +92,69 @@ static void test_crop(void) {
   CHECK(e.x + e.w == 640 && e.y + e.h == 480, "far-edge crop %d,%d %dx%d", e.x, e.y, e.w, e.h);
 }
 
+/* Runs the stage over corners.mp4 (one face drifting through the corners,
+ * then two faces from frame 120) beside a stage that searches the whole
+ * frame every frame, as the live path did before: the same faces in the
+ * same places. */
+static void test_search_around(void) {
+  if (access(CAPTURE_CASCADE_DEFAULT, R_OK) != 0) {
+    printf("skipped: the search around faces (no cascade at %s; install opencv-data)\n",
+           CAPTURE_CASCADE_DEFAULT);
+    return;
+  }
+  char err[512];
+  capture_cascade *c = NULL;
+  capture_face_detector *d = NULL, *whole = NULL;
+  capture_source *src = NULL;
+  capture_video_opts vo = {EMOCAM_FIXTURES "/app/corners.mp4", CAPTURE_ALL, 0};
+  if (capture_cascade_load(&c, CAPTURE_CASCADE_DEFAULT, err, sizeof err) ||
+      capture_face_detector_create(&d, c, err, sizeof err) ||
+      capture_face_detector_create(&whole, c, err, sizeof err) ||
+      capture_open_video(&src, &vo, err, sizeof err) != CAPTURE_OK) {
+    CHECK(0, "%s", err);
+    return;
+  }
+  face_stage fs, ref;
+  CHECK(faces_stage_init(&fs, d, 4, 7, 0.3f, 1.0f) == 0);
+  CHECK(faces_stage_init(&ref, whole, 4, 7, 0.3f, 1.0f) == 0);
+  ref.whole_frame_always = 1;
+  capture_frame f;
+  int frames = 0, agree = 0, second_at = -1, pairs = 0;
+  double iou_sum = 0, iou_min = 1;
+  while (capture_next(src, &f, 2000) == CAPTURE_OK) {
+    capture_image img = {f.rgb, f.width, f.height, f.width * 3, 3};
+    crop_tag a[FACES_MAX], b[FACES_MAX];
+    int na = faces_stage_frame(&fs, &img, f.pts_s, a), nb = faces_stage_frame(&ref, &img, f.pts_s, b);
+    agree += na == nb;
+    if (f.seq >= 120 && na == 2 && second_at < 0) second_at = (int)f.seq;
+    for (int i = 0; i < na && i < nb; i++) { /* largest first in both */
+      double iou = faces_iou(a[i].box, b[i].box);
+      iou_sum += iou, pairs++;
+      if (iou < iou_min) iou_min = iou;
+    }
+    frames++;
+    capture_release(src, &f);
+  }
+  CHECK(frames == 140, "%d frames", frames);
+  CHECK(agree >= frames - FACES_FULL_EVERY, "the same number of crops in %d of %d frames", agree,
+        frames);
+  CHECK(second_at >= 120 && second_at < 120 + FACES_FULL_EVERY, "the second face found at frame %d",
+        second_at);
+  CHECK(pairs >= 150 && iou_sum / pairs > 0.92 && iou_min > 0.8,
+        "crops against the whole-frame search: mean IoU %.3f, least %.3f over %d", iou_sum / pairs,
+        iou_min, pairs);
+  printf("search around faces: %d of %d frames with the same crops, mean IoU %.3f (least %.3f), "
+         "second face at frame %d\n", agree, frames, iou_sum / pairs, iou_min, second_at);
+  capture_close(src);
+  capture_face_detector_destroy(d);
+  capture_face_detector_destroy(whole);
+  capture_cascade_destroy(c);
+}
+
 int main(void) {
   test_iou();
   test_follow();
   test_crop();
+  test_search_around();
   return check_finish("test_faces");
 }

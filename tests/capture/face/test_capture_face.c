@@ -438,6 +438,18 @@ static void test_fixture(capture_face_detector *d) {
             n > 0 ? r[0].x : 0, n > 0 ? r[0].y : 0, n > 0 ? r[0].w : 0, n > 0 ? r[0].h : 0, t.x,
             t.y, t.w, t.h);
       if (frames == 1) check_formats(d, &img, &t, r, n);
+      if (good) { /* max_face: the face is found up to its size, not below it */
+        capture_face_opts o;
+        capture_face_defaults(&o);
+        o.max_face = r[0].w;
+        capture_rect m[4];
+        int kept = capture_face_detect(d, &img, &o, m, 4);
+        CHECK(kept > 0 && detection_ok(&m[0], &t), "%s: max_face %d lost the face", name, o.max_face);
+        o.max_face = r[0].w / 2;
+        int small = capture_face_detect(d, &img, &o, m, 4);
+        CHECK(small == 0 || m[0].w < r[0].w * 3 / 4, "%s: max_face %d still found a %d px face",
+              name, o.max_face, small ? m[0].w : 0);
+      }
       capture_release(src, &fr);
     }
     capture_close(src);
