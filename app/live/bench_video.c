@@ -1,5 +1,6 @@
-/* bench_video: decode + convert + crop-and-resize frames per second of a
- * video, the capture side of `emocam bench`, with no CNN and no window.
+/* bench_video: the video side of `emocam bench`: decode + convert +
+ * crop-and-resize frames per second with no CNN, or with a model the whole
+ * live path per frame, stage by stage; no window.
  */
 #include "live/bench_video.h"
 
@@ -11,15 +12,140 @@
 #include "capture_face.h"
 #include "common/clock.h"
 #include "common/json_out.h"
+#include "common/smoothing.h"
 #include "live/faces.h"
+#include "live/frame.h"
 
 static int bench_cmp(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
   return x < y ? -1 : x > y;
 }
 
-int bench_video_run(const char *path, int out_c, int out_h, int out_w, float crop_scale,
-                    const char *cascade_path, int json) {
+/* Per-frame costs of the whole live path, one array per stage. */
+typedef struct {
+  size_t n, cap;
+  float *detect, *crop, *cnn, *smooth, *total; /* ms */
+} stage_times;
+
+static int stage_times_push(stage_times *t, float detect, float crop, float cnn, float smooth) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 1024;
+    float **arrays[] = {&t->detect, &t->crop, &t->cnn, &t->smooth, &t->total};
+    for (int i = 0; i < 5; i++) {
+      float *g = realloc(*arrays[i], sizeof(float) * cap);
+      if (!g) return -1;
+      *arrays[i] = g;
+    }
+    t->cap = cap;
+  }
+  t->detect[t->n] = detect, t->crop[t->n] = crop, t->cnn[t->n] = cnn, t->smooth[t->n] = smooth;
+  t->total[t->n++] = detect + crop + cnn + smooth;
+  return 0;
+}
+
+static float median_of(float *v, size_t n) {
+  qsort(v, n, sizeof *v, bench_cmp);
+  return n ? v[n / 2] : 0.0f;
+}
+
+static void print_live(const char *path, const classifier *cl, stage_times *t,
+                       const capture_stats *st, double wall, int face, int json) {
+  float detect = median_of(t->detect, t->n), crop = median_of(t->crop, t->n);
+  float cnn = median_of(t->cnn, t->n), smooth = median_of(t->smooth, t->n);
+  float total = median_of(t->total, t->n);
+  double whole = st->capture_ms + total, cpu_per_s = whole * 30.0 / 1000.0;
+  if (json) {
+    json_out j;
+    json_out_init(&j, stdout);
+    json_begin_object(&j, 1);
+    json_key(&j, "video"), json_string(&j, path);
+    json_key(&j, "model"), json_string(&j, cl->path);
+    json_key(&j, "threads"), json_int(&j, nn_get_threads());
+    json_key(&j, "frames"), json_int(&j, (long long)t->n);
+    json_key(&j, "seconds"), json_number(&j, wall);
+    json_key(&j, "crop"), json_string(&j, face ? "face" : "center");
+    json_key(&j, "decode_convert_ms"), json_number(&j, st->capture_ms);
+    json_key(&j, "detect_ms_median"), json_number(&j, detect);
+    json_key(&j, "crop_resize_ms_median"), json_number(&j, crop);
+    json_key(&j, "network_ms_median"), json_number(&j, cnn);
+    json_key(&j, "smoothing_ms_median"), json_number(&j, smooth);
+    json_key(&j, "frame_ms_median"), json_number(&j, whole);
+    json_key(&j, "cpu_s_per_s_at_30fps"), json_number(&j, cpu_per_s);
+    json_end_object(&j);
+    return;
+  }
+  printf("video          %s (%dx%d %s), %zu frames in %.3f s\n", path, st->width, st->height,
+         st->pixel_format, t->n, wall);
+  printf("model          %s, %d thread%s, crop %s\n", cl->name, nn_get_threads(),
+         nn_get_threads() == 1 ? "" : "s", face ? "face" : "center");
+  printf("decode+convert %7.3f ms/frame (mean, capture thread)\n", st->capture_ms);
+  printf("face detect    %7.3f ms/frame median\n", detect);
+  printf("crop+resize    %7.3f ms/frame median\n", crop);
+  printf("network        %7.3f ms/frame median (every face)\n", cnn);
+  printf("smoothing      %7.3f ms/frame median\n", smooth);
+  printf("whole frame    %7.3f ms (decode + the median of the rest, drawing excluded)\n", whole);
+  printf("at 30 fps      %7.3f CPU seconds per second of video (%.1f%% of one core)\n", cpu_per_s,
+         100 * cpu_per_s);
+}
+
+/* The whole live path per frame through the live recipe (frame.c): detect,
+ * crop every face, the network, the smoothing. */
+static int bench_live(const char *path, classifier *cl, capture_face_detector *det,
+                      float crop_scale, int json) {
+  capture_video_opts opts = {path, CAPTURE_ALL, 0};
+  char err[CAPTURE_ERR_LEN];
+  capture_source *src = NULL;
+  if (capture_open_video(&src, &opts, err, sizeof(err)) != CAPTURE_OK) {
+    fprintf(stderr, "emocam: %s\n", err);
+    return 1;
+  }
+  face_stage fs;
+  faces_stage_init(&fs, det, det ? FACES_DEFAULT_MAX : 1, cl->num_classes, SMOOTH_DEFAULT_S,
+                   crop_scale);
+  size_t sample = (size_t)cl->c * cl->h * cl->w;
+  float *input = malloc(sizeof(float) * sample * FACES_MAX);
+  float *probs = malloc(sizeof(float) * (size_t)cl->num_classes * FACES_MAX);
+  stage_times t = {0};
+  int rc = CAPTURE_ERROR, status = 0;
+  double t0 = clock_now_s(), prev = 0;
+  capture_frame f;
+  while (input && probs && (rc = capture_next(src, &f, 10000)) == CAPTURE_OK) {
+    capture_image img = {f.rgb, f.width, f.height, f.width * 3, 3};
+    crop_tag tags[FACES_MAX];
+    double crop_ms;
+    int nc = frame_crop(&fs, cl, &img, f.pts_s, input, tags, &crop_ms);
+    double b = clock_now_s(); /* frame_crop: detect_ms and crop_ms as it measured them */
+    int ok = nc > 0 && classifier_run(cl, input, nc, probs) == 0;
+    double c = clock_now_s();
+    if (ok)
+      frame_results(&fs, cl, NULL, f.seq, f.pts_s, frame_dt(t.n == 0, f.pts_s, prev, 1 / 30.0), nc,
+                    tags, probs);
+    double d = clock_now_s();
+    prev = f.pts_s;
+    capture_release(src, &f);
+    if (!ok || stage_times_push(&t, (float)fs.detect_ms, (float)crop_ms, (float)((c - b) * 1e3),
+                                (float)((d - c) * 1e3)) != 0) {
+      status = 1;
+      break;
+    }
+  }
+  double wall = clock_now_s() - t0;
+  if (status || (rc != CAPTURE_EOF && rc != CAPTURE_OK) || !input || !probs || t.n == 0) {
+    fprintf(stderr, "emocam: %s: the live path stopped after %zu frames\n", path, t.n);
+    status = 1;
+  } else {
+    capture_stats st;
+    capture_get_stats(src, &st);
+    print_live(path, cl, &t, &st, wall, det != NULL, json);
+  }
+  capture_close(src);
+  free(input), free(probs);
+  free(t.detect), free(t.crop), free(t.cnn), free(t.smooth), free(t.total);
+  return status;
+}
+
+int bench_video_run(const char *path, classifier *cl, int out_c, int out_h, int out_w,
+                    float crop_scale, const char *cascade_path, int json) {
   if ((out_c != 1 && out_c != 3) || out_h <= 0 || out_w <= 0 || out_h > 4096 || out_w > 4096) {
     fprintf(stderr, "emocam: bench: bad CNN input shape %dx%dx%d (want 1 or 3 channels)\n",
             out_c, out_h, out_w);
@@ -35,6 +161,12 @@ int bench_video_run(const char *path, int out_c, int out_h, int out_w, float cro
     fprintf(stderr, "emocam: %s\n", err);
     capture_cascade_destroy(cascade);
     return 1;
+  }
+  if (cl) {
+    int status = bench_live(path, cl, det, crop_scale, json);
+    capture_face_detector_destroy(det);
+    capture_cascade_destroy(cascade);
+    return status;
   }
   if (capture_open_video(&src, &opts, err, sizeof(err)) != CAPTURE_OK) {
     fprintf(stderr, "emocam: %s\n", err);
