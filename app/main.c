@@ -18,6 +18,7 @@ static const char usage[] =
     "       emocam eval [--model MODEL] --data DIR [options]  classification report on a labelled set\n"
     "       emocam predict [--model MODEL] IMAGE...           probabilities for image files\n"
     "       emocam bench [--model MODEL | --arch FILE]        speed of inference and training\n"
+    "       emocam bench --video FILE [--model MODEL]         speed of the live path, by stage\n"
     "       emocam report RUN.csv [OTHER.csv] --out DIR       a session's report from its CSV\n"
     "       emocam --help | --version\n"
     "\n"
