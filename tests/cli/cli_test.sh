@@ -141,6 +141,11 @@ PY
   expect 2 "report: --out DIR is required" -- "$emocam" report "$rep/session.csv"
   expect 2 "compare-model compares two models in a session report" -- "$emocam" --video "$clip" --headless --compare-model "$src/assets/fer2013.emo"
   expect 0 "report: .*summary.txt" -- "$emocam" report "$rep/session.csv" "$rep/compare.csv" --out "$work/rep3" --video "$clip" --model "$src/assets/fer2013.emo"
+  # the window (SDL's dummy driver) writes the same report when it closes
+  expect 0 "report: .*report.html" -- "$emocam" --video "$clip" --frames 30 --report "$work/rep4"
+  local rows; rows=$(($(wc -l < "$work/rep4/session.csv") - 1))
+  grep -q "\"rows\": $rows," "$work/rep4/summary.json" && [ "$rows" -ge 30 ] && pass "window run: $rows rows reported" || fail "window run: summary.json does not count the $rows CSV rows"
+  expect 2 "a looping video has no single timeline" -- "$emocam" --video "$clip" --loop --frames 5 --report "$work/rep5"
 }
 
 case_usage() {
