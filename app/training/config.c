@@ -25,6 +25,7 @@ void train_config_defaults(train_config *cfg) {
   cfg->augment = 1;
   cfg->weights = WEIGHTS_AUTO;
   cfg->crop_scale = 1.0f;
+  cfg->teacher_weight = 0.5f;
 }
 
 typedef enum {
@@ -69,6 +70,11 @@ static const config_key keys[] = {
     {"init_path", "--init", "MODEL", KEY_PATH, AT(init_path), 0, 0, CONFIG_MODEL,
      "start from a trained model (transfer learning); a new\n"
      "classifier head is made when the classes differ"},
+    {"teacher_path", "--teacher", "MODEL", KEY_PATH, AT(teacher_path), 0, 0, CONFIG_MODEL,
+     "distil: a trained model of the same classes and input whose\n"
+     "probabilities on each augmented batch are mixed into the targets"},
+    {"teacher_weight", "--teacher-weight", "F", KEY_FLOAT, AT(teacher_weight), 0, 1, LOGGED,
+     "the teacher's share of each target (0..1, default 0.5)"},
     {"freeze", "--freeze", "N", KEY_INT, AT(freeze), 0, 10000, LOGGED,
      "keep the first N layers fixed (with --init)"},
     {"epochs", "--epochs", "N", KEY_INT, AT(epochs), 1, 100000, LOGGED, "default 30"},

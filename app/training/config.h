@@ -22,6 +22,8 @@ typedef struct {
   char out_path[TRAIN_PATH_MAX];
   char arch_path[TRAIN_PATH_MAX]; /* "" = assets/arch/vgg.arch */
   char init_path[TRAIN_PATH_MAX]; /* "" = fresh weights */
+  char teacher_path[TRAIN_PATH_MAX]; /* "" = no distillation */
+  float teacher_weight;           /* the teacher's share of each target */
   float val_split;                /* stratified share held out when val_dir is "" */
   int epochs;
   int batch;

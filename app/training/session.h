@@ -60,8 +60,9 @@ typedef struct {
   const nn_model *teacher; /* borrowed, read during create only (copied), or
                               NULL: a model of the same classes whose
                               probabilities on each training batch are
-                              mixed into the targets (distillation; an
-                              ephemeral run only: checkpoints do not keep it) */
+                              mixed into the targets (distillation; for a
+                              run with checkpoints name it in the config's
+                              teacher_path instead, which they keep) */
   float teacher_weight;  /* its share of each target, 0..1 */
   int ephemeral;        /* 1: a run of seconds (adaptation): no checkpoint and
                            no best-so-far model between epochs, so a stop

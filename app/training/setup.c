@@ -233,13 +233,23 @@ static int allocate_buffers(train_session *s) {
 /* The teacher's own copy, folded for inference, for batches of the run. */
 static int copy_teacher(train_session *s, const nn_model *t, float weight, char *err,
                         size_t errlen) {
-  if (!s->ephemeral) {
-    snprintf(err, errlen, "a teacher model is for ephemeral runs only (checkpoints do not keep it)");
-    return -1;
-  }
   if (t->num_classes != s->model.num_classes) {
     snprintf(err, errlen, "the teacher has %d classes, the model %d", t->num_classes,
              s->model.num_classes);
+    return -1;
+  }
+  for (int k = 0; k < t->num_classes; k++)
+    if (strcmp(t->class_names[k], s->model.class_names[k]) != 0) {
+      snprintf(err, errlen, "the teacher's class %d is '%s', the model's '%s'", k,
+               t->class_names[k], s->model.class_names[k]);
+      return -1;
+    }
+  const nn_net *tn = t->net, *sn = s->model.net;
+  if (nn_net_input_c(tn) != nn_net_input_c(sn) || nn_net_input_h(tn) != nn_net_input_h(sn) ||
+      nn_net_input_w(tn) != nn_net_input_w(sn)) {
+    snprintf(err, errlen, "the teacher reads %dx%dx%d images, the model %dx%dx%d",
+             nn_net_input_w(tn), nn_net_input_h(tn), nn_net_input_c(tn), nn_net_input_w(sn),
+             nn_net_input_h(sn), nn_net_input_c(sn));
     return -1;
   }
   if (nn_net_create(&s->teacher, nn_net_arch_text(t->net), "teacher", t->num_classes,
@@ -256,7 +266,25 @@ static int copy_teacher(train_session *s, const nn_model *t, float weight, char 
   return nn_net_fold_batchnorm(s->teacher, err, errlen);
 }
 
-/* Class weights, buffers, frozen layers and the net's summary. */
+/* The teacher named by the config (--teacher): a checkpoint keeps its path,
+ * so a resumed run loads it again. */
+static int load_teacher(train_session *s, char *err, size_t errlen) {
+  const train_config *cfg = &s->st.cfg;
+  nn_model t = {0};
+  if (nn_model_load(cfg->teacher_path, &t, 1, NULL, err, errlen) != 0) return -1;
+  char why[512] = "";
+  int rc = copy_teacher(s, &t, cfg->teacher_weight, why, sizeof why);
+  nn_model_free(&t);
+  if (rc != 0) {
+    snprintf(err, errlen, "%s: %s", cfg->teacher_path, why);
+    return -1;
+  }
+  session_say(s, "teacher: %s (%.0f%% of each target)", cfg->teacher_path,
+              100.0 * cfg->teacher_weight);
+  return 0;
+}
+
+/* Class weights, buffers, frozen layers, the teacher and the net's summary. */
 static int finish_setup(train_session *s, char *err, size_t errlen) {
   const train_config *cfg = &s->st.cfg;
   if (make_class_weights(s, cfg->weights) != 0 || allocate_buffers(s) != 0) {
@@ -264,6 +292,7 @@ static int finish_setup(train_session *s, char *err, size_t errlen) {
     return -1;
   }
   nn_net_set_frozen(s->model.net, cfg->freeze);
+  if (!s->teacher && cfg->teacher_path[0] && load_teacher(s, err, errlen) != 0) return -1;
   char settings[2048];
   train_config_log_line(cfg, settings, sizeof settings);
   session_say(s, "settings: %s", settings);

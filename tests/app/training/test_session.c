@@ -2,8 +2,9 @@
  * in-memory data set reports its events in order, learns a pattern it can
  * learn, gives the same model stepped as run, stops on request leaving a
  * checkpoint that resumes to the same model as an uninterrupted run, keeps
- * a given model's classes when the data has only some of them, and its
- * state text round-trips. */
+ * a given model's classes when the data has only some of them, learns
+ * from a teacher (distillation, kept across a resume), and its state text
+ * round-trips. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,19 @@ static float max_diff(const float *a, const float *b, int n) {
 
 static const char *const NAMES[] = {"angry", "happy", "neutral"};
 
+/* How many images of ref (3 classes) the model at path labels right. */
+static int bands_right(const char *path, const dataset *ref) {
+  float *p = predict_file(path, ref, ref->n);
+  int right = 0;
+  for (int i = 0; p && i < ref->n; i++) {
+    int best = 0;
+    for (int k = 1; k < 3; k++) best = p[i * 3 + k] > p[i * 3 + best] ? k : best;
+    right += best == ref->labels[i];
+  }
+  free(p);
+  return right;
+}
+
 /* Run to the end; check the events and that it learned. */
 static void test_run(void) {
   dataset d, ref;
@@ -154,16 +168,9 @@ static void test_run(void) {
   CHECK(access(ckpt, F_OK) != 0, "the checkpoint is removed when finished");
   train_session_destroy(s);
 
-  float *p = predict_file(cfg.out_path, &ref, ref.n);
-  int right = 0;
-  for (int i = 0; p && i < ref.n; i++) {
-    int best = 0;
-    for (int k = 1; k < 3; k++) best = p[i * 3 + k] > p[i * 3 + best] ? k : best;
-    right += best == ref.labels[i];
-  }
+  int right = bands_right(cfg.out_path, &ref);
   printf("run: %d of %d right after %d epochs\n", right, ref.n, EPOCHS);
   CHECK(right >= ref.n * 9 / 10, "learned the bands: %d of %d", right, ref.n);
-  free(p);
   dataset_free(&ref);
 }
 
@@ -248,6 +255,86 @@ static void test_stop_resume(void) {
   free(a);
   free(b);
   dataset_free(&faces);
+}
+
+/* Distillation: with the whole target from the teacher (run.emo, which has
+ * learned the bands), a student whose labels are all wrong still learns the
+ * bands; without the teacher it learns the wrong labels. */
+static void test_teacher_only(void) {
+  char err[512];
+  float acc[2] = {0, 0};
+  for (int with = 0; with < 2; with++) {
+    dataset d, ref;
+    make_data(&d, 3, NAMES);
+    make_data(&ref, 3, NAMES);
+    for (int i = 0; i < d.n; i++) d.labels[i] = (d.labels[i] + 1) % 3; /* every label wrong */
+    train_config cfg;
+    config_for(&cfg, with ? "taught.emo" : "untaught.emo", EPOCHS);
+    cfg.val_split = 0; /* val labels would be as wrong: keep the last epoch */
+    if (with) {
+      snprintf(cfg.teacher_path, sizeof cfg.teacher_path, "%s/run.emo", tmpdir);
+      cfg.teacher_weight = 1.0f;
+    }
+    train_inputs in = {.train = &d};
+    train_session *s;
+    CHECK(train_session_create(&s, &cfg, &in, NULL, err, sizeof err) == 0, "create: %s", err);
+    CHECK(train_session_run(s, err, sizeof err) == TRAIN_DONE, "run: %s", err);
+    train_session_destroy(s);
+    acc[with] = (float)bands_right(cfg.out_path, &ref) / ref.n;
+    dataset_free(&ref);
+  }
+  CHECK(acc[1] >= 0.9f, "taught by the teacher alone: %.2f of the bands right", acc[1]);
+  CHECK(acc[0] <= 0.2f, "untaught, the wrong labels were learned: %.2f of the bands right",
+        acc[0]);
+}
+
+/* A teacher named in the config is kept by the checkpoint: a stopped and
+ * resumed distillation run gives the uninterrupted run's model. A teacher of
+ * other classes is refused, naming its file. */
+static void test_teacher_resume(void) {
+  char err[512];
+  train_config cfg, whole;
+  config_for(&cfg, "distilled.emo", 2);
+  snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s/faces", EMOCAM_FIXTURES);
+  snprintf(cfg.teacher_path, sizeof cfg.teacher_path, "%s/assets/fer2013.emo", EMOCAM_SOURCE_DIR);
+  whole = cfg;
+  snprintf(whole.out_path, sizeof whole.out_path, "%s/distilled-whole.emo", tmpdir);
+  train_session *s;
+  CHECK(train_session_create(&s, &whole, NULL, NULL, err, sizeof err) == 0, "create: %s", err);
+  CHECK(train_session_run(s, err, sizeof err) == TRAIN_DONE, "whole run: %s", err);
+  train_session_destroy(s);
+
+  events e = {.order_ok = 1, .stop_after_epoch = 1};
+  train_observer obs = {.progress = on_progress, .user = &e};
+  CHECK(train_session_create(&s, &cfg, NULL, &obs, err, sizeof err) == 0, "create: %s", err);
+  CHECK(train_session_run(s, err, sizeof err) == TRAIN_STOPPED, "stop: %s", err);
+  char ckpt[1100];
+  snprintf(ckpt, sizeof ckpt, "%s", train_session_checkpoint_path(s));
+  train_session_destroy(s);
+  CHECK(train_session_resume(&s, ckpt, 0, NULL, err, sizeof err) == 0, "resume: %s", err);
+  CHECK(strcmp(train_session_state(s)->cfg.teacher_path, cfg.teacher_path) == 0,
+        "the checkpoint keeps the teacher: '%s'", train_session_state(s)->cfg.teacher_path);
+  CHECK(train_session_run(s, err, sizeof err) == TRAIN_DONE, "resumed run: %s", err);
+  train_session_destroy(s);
+
+  dataset faces = {0};
+  if (dataset_load(&faces, cfg.data_dir, 1, SIDE, SIDE, 1.0f, NULL, 0, err, sizeof err) != 0) {
+    check_fail_at(__FILE__, __LINE__, "fixtures: %s", err);
+    return;
+  }
+  int n = faces.n, k = faces.num_classes;
+  float *a = predict_file(whole.out_path, &faces, n), *b = predict_file(cfg.out_path, &faces, n);
+  CHECK(a && b && max_diff(a, b, n * k) == 0.0f,
+        "resumed distillation differs from the uninterrupted run's by %g",
+        a && b ? max_diff(a, b, n * k) : -1.0f);
+  free(a);
+  free(b);
+  dataset_free(&faces);
+
+  snprintf(cfg.teacher_path, sizeof cfg.teacher_path, "%s/run.emo", tmpdir);
+  CHECK(train_session_create(&s, &cfg, NULL, NULL, err, sizeof err) != 0 &&
+            strstr(err, "run.emo") && strstr(err, "3 classes"),
+        "a teacher of 3 classes for 7 is refused: '%s'", err);
 }
 
 /* A model given in memory keeps its class list: adapting on two of three
@@ -337,6 +424,8 @@ int main(void) {
   test_run();
   test_step_equals_run();
   test_stop_resume();
+  test_teacher_only();
+  test_teacher_resume();
   test_keeps_classes();
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
