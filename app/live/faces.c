@@ -140,9 +140,12 @@ int faces_stage_init(face_stage *fs, capture_face_detector *detector, int max_fa
 /* The detections around the followed faces only: each face's neighbourhood
  * as a view of img, searched at the detection resolution the whole frame
  * gets and at scales near the face's size. A face found twice (two
- * neighbourhoods overlapping) counts once. Sets full_search when a face was
- * not found where it was (the caller then searches the whole frame). Returns
- * the count, or -1 (out of memory). */
+ * neighbourhoods overlapping) counts once. Sets full_search when a face seen
+ * in the last frame was not found where it was (the caller then searches
+ * the whole frame, in case it moved far). A held face, missed before, is
+ * looked for where it was last seen without that: the detector that missed
+ * it around there would most likely miss it over the whole frame too.
+ * Returns the count, or -1 (out of memory). */
 static int detect_around(face_stage *fs, const capture_image *img, capture_rect *det) {
   const capture_face_opts *o = &fs->detect_opts;
   float to_det = o->detect_width > 0 && o->detect_width < img->width
@@ -151,7 +154,7 @@ static int detect_around(face_stage *fs, const capture_image *img, capture_rect 
   int n = 0;
   for (int i = 0; i < fs->tracker.count; i++) {
     const face_track *t = &fs->tracker.t[i];
-    if (t->last_seen_s < fs->tracker.now_s) continue; /* held: the full search looks again */
+    const int held = t->last_seen_s < fs->tracker.now_s;
     int side = (int)lrintf(t->side * FACES_SEARCH_AROUND);
     /* on the whole frame's detection grid: the same grey pixels, the same
      * window sizes */
@@ -177,7 +180,7 @@ static int detect_around(face_stage *fs, const capture_image *img, capture_rect 
     capture_rect found[FACES_MAX];
     int m = capture_face_detect(fs->detector, &view, &around, found, FACES_MAX);
     if (m < 0) return -1;
-    if (m == 0) fs->full_search = 1;
+    if (m == 0 && !held) fs->full_search = 1;
     for (int j = 0; j < m && n < FACES_MAX; j++) {
       capture_rect r = {found[j].x + x0, found[j].y + y0, found[j].w, found[j].h};
       int dup = 0;
@@ -193,14 +196,16 @@ int faces_stage_frame(face_stage *fs, const capture_image *img, double t_s, crop
   if (fs->detector) {
     capture_rect det[FACES_MAX];
     double t0 = clock_now_s();
-    int followed = 0;
-    for (int i = 0; i < fs->tracker.count; i++) followed |= fs->tracker.t[i].last_seen_s >= fs->tracker.now_s;
+    int followed = fs->tracker.count > 0; /* seen or held */
     int full = !followed || fs->whole_frame_always || fs->frames % FACES_FULL_EVERY == 0;
     fs->full_search = 0;
     int n = full ? 0 : detect_around(fs, img, det);
     /* a followed face not found where it was: the whole frame, now */
-    if (full || fs->full_search)
+    if (full || fs->full_search) {
+      fs->whole_frames++;
+      fs->missed_frames += !full;
       n = n < 0 ? n : capture_face_detect(fs->detector, img, &fs->detect_opts, det, FACES_MAX);
+    }
     fs->full_search = 0;
     fs->frames++;
     fs->detect_ms = (clock_now_s() - t0) * 1e3;

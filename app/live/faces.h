@@ -80,6 +80,8 @@ typedef struct {
   int centre_label;                /* -1 before its first result */
   double detect_ms;                /* time of the last detection */
   int64_t frames;                  /* frames seen */
+  int64_t whole_frames;            /* of which the whole frame was searched */
+  int64_t missed_frames;           /* of those, because a followed face was missed */
   int full_search;                 /* a followed face was missed: search the whole frame */
   int whole_frame_always;          /* 1: no search around faces (as before it existed; for
                                       comparisons) */

@@ -18,13 +18,15 @@
 #define FD_COEF_BITS 11
 #define FD_COEF_ONE (1 << FD_COEF_BITS)
 
-/* Windows are evaluated four at a time, one per lane: neighbouring windows
- * read neighbouring integral entries, so each rectangle corner is one
- * unaligned 4-lane load (GCC/Clang vector extensions: SSE2 on x86-64). */
-#define FD_LANES 4
-typedef uint32_t fd_vu __attribute__((vector_size(16), aligned(4), may_alias));
-typedef int32_t fd_vi __attribute__((vector_size(16)));
-typedef float fd_vf __attribute__((vector_size(16)));
+/* Windows are evaluated several at a time, one per lane (face_run.h): 4
+ * lanes (SSE2, the x86-64 baseline), or 8 when the CPU has AVX2 (picked at
+ * run time; the default build stays portable). Room for the widest. */
+#define FD_LANES_MAX 8
+#if defined(__x86_64__) && defined(__GNUC__)
+#define FD_HAVE_RUN8 1
+#else
+#define FD_HAVE_RUN8 0
+#endif
 
 /* Integral layouts. Levels scanned with step 1 keep columns in order; levels
  * scanned with step 2 store even columns, then odd ones, so that the windows
@@ -57,6 +59,7 @@ struct capture_face_detector {
   fd_stump *tab[2];         /* [c->nstumps] per layout, offsets valid for stride */
   fd_corners norm[2];       /* the window shrunk by 1 px per side, per layout */
   int norm_area;
+  int lanes; /* windows per cascade run: 4, or 8 with AVX2 */
   int stride, half; /* integral row stride; start of the odd columns (split) */
   /* Scratch for frames whose detection image is at most cap_w x cap_h. */
   int cap_w, cap_h;
@@ -84,6 +87,14 @@ void capture_face_defaults(capture_face_opts *o) {
   o->min_neighbors = 3;
 }
 
+static int fd_cpu_has_avx2(void) {
+#if FD_HAVE_RUN8
+  return __builtin_cpu_supports("avx2");
+#else
+  return 0;
+#endif
+}
+
 int capture_face_detector_create(capture_face_detector **out, const capture_cascade *c, char *err,
                                  size_t errlen) {
   if (!out || !c) {
@@ -103,8 +114,17 @@ int capture_face_detector_create(capture_face_detector **out, const capture_casc
     return -1;
   }
   d->c = c;
+  d->lanes = fd_cpu_has_avx2() ? 8 : 4;
   *out = d;
   return 0;
+}
+
+int capture_face_detector_lanes(const capture_face_detector *d) { return d ? d->lanes : 0; }
+
+int capture_face_detector_set_lanes(capture_face_detector *d, int lanes) {
+  if (!d) return 0;
+  if (lanes == 4 || (lanes == 8 && fd_cpu_has_avx2())) d->lanes = lanes;
+  return d->lanes;
 }
 
 static void fd_free_scratch(capture_face_detector *d) {
@@ -196,9 +216,9 @@ static int fd_reserve_image(capture_face_detector *d, int w, int h) {
   int cw = w > d->cap_w ? w : d->cap_w, ch = h > d->cap_h ? h : d->cap_h;
   fd_free_scratch(d);
   /* Integral columns 0..cw; the last lanes of a row's last group may read up
-   * to FD_LANES - 1 entries past its end: zeroed padding, never garbage. */
-  int half = (cw + 2) / 2, stride = 2 * half + FD_LANES;
-  size_t px = (size_t)cw * (size_t)ch, ipx = (size_t)stride * (size_t)(ch + 1) + FD_LANES;
+   * to FD_LANES_MAX - 1 entries past its end: zeroed padding, never garbage. */
+  int half = (cw + 2) / 2, stride = 2 * half + FD_LANES_MAX;
+  size_t px = (size_t)cw * (size_t)ch, ipx = (size_t)stride * (size_t)(ch + 1) + FD_LANES_MAX;
   d->greyf = malloc(px * sizeof(float));
   d->base = malloc(px);
   d->hrow = malloc(2 * (size_t)cw * sizeof(int32_t));
@@ -326,86 +346,37 @@ static void fd_level_integrals(capture_face_detector *d, int w, int h, int lw, i
   }
 }
 
-static inline fd_vf fd_splat(float v) { return (fd_vf){v, v, v, v}; }
+#define FD_RUN fd_run4
+#define FD_RUN_LANES 4
+#define FD_RUN_TARGET
+#include "face_run.h"
+#if FD_HAVE_RUN8
+#define FD_RUN fd_run8
+#define FD_RUN_LANES 8
+#define FD_RUN_TARGET __attribute__((target("avx2")))
+#include "face_run.h"
+#endif
 
-/* Sum of one rectangle in the four lanes' windows, as floats. */
-static inline fd_vf fd_rect4(const uint32_t *p, const fd_corners *r) {
-  fd_vu s = *(const fd_vu *)(p + r->a) - *(const fd_vu *)(p + r->b) - *(const fd_vu *)(p + r->c) +
-            *(const fd_vu *)(p + r->d);
-  return __builtin_convertvector((fd_vi)s, fd_vf);
-}
-
-/* One stump in the four lanes: acc += (value / nf < threshold) ? left : right. */
-static inline fd_vf fd_leaf(fd_vf v, fd_vf inv_nf, const fd_stump *t) {
-  fd_vi lt = v * inv_nf < fd_splat(t->threshold);
-  return (fd_vf)((lt & (fd_vi)fd_splat(t->left)) | (~lt & (fd_vi)fd_splat(t->right)));
-}
-
-/* Runs the cascade on the windows whose integral entries start at base + k
- * for the lanes k set in live. Returns the lanes that pass every stage.
- * The std-dev normalisation is per window: nf = area * std-dev, and like
- * OpenCV windows with a std-dev of 10 grey levels or less are no faces (flat
- * walls, sky): area / nf must be below 0.1. */
-static unsigned fd_run4(const capture_face_detector *d, int layout, size_t base, unsigned live) {
-  const uint32_t *p = d->sum + base, *q = d->sqsum + base;
-  const fd_corners *n = &d->norm[layout];
-  const double area = d->norm_area;
-  float inv[FD_LANES] = {0};
-  int32_t on[FD_LANES] = {0};
-  int any = 0;
-  for (int k = 0; k < FD_LANES; k++) {
-    if (!(live >> k & 1)) continue;
-    int64_t s = (int32_t)(p[n->a + k] - p[n->b + k] - p[n->c + k] + p[n->d + k]);
-    int64_t sq = (uint32_t)(q[n->a + k] - q[n->b + k] - q[n->c + k] + q[n->d + k]);
-    int64_t nf2 = (int64_t)d->norm_area * sq - s * s;
-    if (nf2 <= 0) continue;
-    double nf = sqrt((double)nf2);
-    if (area >= 0.1 * nf) continue;
-    inv[k] = (float)(1.0 / nf);
-    on[k] = -1;
-    any = 1;
-  }
-  if (!any) return 0;
-  fd_vf inv_nf = {inv[0], inv[1], inv[2], inv[3]};
-  fd_vi alive = {on[0], on[1], on[2], on[3]};
-  const capture_cascade *c = d->c;
-  const fd_stump *tab = d->tab[layout];
-  for (int si = 0; si < c->nstages; si++) {
-    const fd_stage *sg = &d->stages[si];
-    const fd_stump *t = tab + sg->first, *end2 = t + sg->n2, *end3 = end2 + sg->n3;
-    fd_vf acc = fd_splat(0.0f);
-    for (; t < end2; t++) {
-      fd_vf v = fd_splat(t->w[0]) * fd_rect4(p, &t->r[0]) +
-                fd_splat(t->w[1]) * fd_rect4(p, &t->r[1]);
-      acc += fd_leaf(v, inv_nf, t);
-    }
-    for (; t < end3; t++) {
-      fd_vf v = fd_splat(t->w[0]) * fd_rect4(p, &t->r[0]) +
-                fd_splat(t->w[1]) * fd_rect4(p, &t->r[1]) +
-                fd_splat(t->w[2]) * fd_rect4(p, &t->r[2]);
-      acc += fd_leaf(v, inv_nf, t);
-    }
-    alive &= acc >= fd_splat(sg->threshold);
-    if (!(alive[0] | alive[1] | alive[2] | alive[3])) return 0;
-  }
-  return (alive[0] & 1u) | (alive[1] & 2u) | (alive[2] & 4u) | (alive[3] & 8u);
-}
-
-/* Scans one pyramid level, four windows at a time; appends hits (in
+/* Scans one pyramid level, d->lanes windows at a time; appends hits (in
  * detection-image pixels). Every window position of the grid is evaluated
  * (OpenCV skips the neighbour of a window the first stage rejects). */
 static int fd_scan_level(capture_face_detector *d, int lw, int lh, double factor, int layout,
                          int *nhits) {
   const int ww = d->c->win_w, wh = d->c->win_h;
-  const int step = layout == FD_SPLIT ? 2 : 1;
+  const int step = layout == FD_SPLIT ? 2 : 1, lanes = d->lanes;
   const int bw = (int)lrint(ww * factor), bh = (int)lrint(wh * factor);
   for (int y = 0; y + wh <= lh; y += step) {
     size_t rowofs = (size_t)y * d->stride;
-    for (int x = 0; x + ww <= lw; x += FD_LANES * step) {
+    for (int x = 0; x + ww <= lw; x += lanes * step) {
       unsigned live = 0;
-      for (int k = 0; k < FD_LANES; k++) live |= (unsigned)(x + k * step + ww <= lw) << k;
-      unsigned hit = fd_run4(d, layout, rowofs + (size_t)(layout == FD_SPLIT ? x / 2 : x), live);
-      for (int k = 0; hit && k < FD_LANES; k++, hit >>= 1) {
+      for (int k = 0; k < lanes; k++) live |= (unsigned)(x + k * step + ww <= lw) << k;
+      size_t at = rowofs + (size_t)(layout == FD_SPLIT ? x / 2 : x);
+#if FD_HAVE_RUN8
+      unsigned hit = lanes == 8 ? fd_run8(d, layout, at, live) : fd_run4(d, layout, at, live);
+#else
+      unsigned hit = fd_run4(d, layout, at, live);
+#endif
+      for (int k = 0; hit && k < lanes; k++, hit >>= 1) {
         if (!(hit & 1)) continue;
         if (fd_reserve_hits(d, *nhits + 1) < 0) return -1;
         d->hits[(*nhits)++] = (capture_rect){(int)lrint((x + k * step) * factor),

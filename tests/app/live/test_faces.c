@@ -4,12 +4,15 @@
  * faces, and the training-framed crop kept inside the frame. And the face
  * stage's search around the followed faces, on a real clip against the
  * whole-frame detector: the same faces, boxes as good, a second face found
- * within FACES_FULL_EVERY frames, a face that jumps found in the same frame.
+ * within FACES_FULL_EVERY frames, a face that jumps found in the same frame,
+ * and a face the detector misses for a while looked for where it was, not
+ * over the whole frame every frame.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
-
+#include <string.h>
 #include <unistd.h>
 
 #include "capture_face.h"
@@ -151,10 +154,68 @@ static void test_search_around(void) {
   capture_cascade_destroy(c);
 }
 
+/* A followed face that the detector stops finding (covered by a flat grey
+ * square for 5 frames): the first miss searches the whole frame once, the
+ * frames after it look only where it was (held), and when it shows again it
+ * is found there, as the same face, without another whole-frame search. */
+static void test_held_face(void) {
+  if (access(CAPTURE_CASCADE_DEFAULT, R_OK) != 0) {
+    printf("skipped: the held face (no cascade at %s; install opencv-data)\n",
+           CAPTURE_CASCADE_DEFAULT);
+    return;
+  }
+  char err[512];
+  capture_cascade *c = NULL;
+  capture_face_detector *d = NULL;
+  capture_source *src = NULL;
+  capture_video_opts vo = {EMOCAM_FIXTURES "/app/corners.mp4", CAPTURE_ALL, 0};
+  capture_frame f;
+  if (capture_cascade_load(&c, CAPTURE_CASCADE_DEFAULT, err, sizeof err) ||
+      capture_face_detector_create(&d, c, err, sizeof err) ||
+      capture_open_video(&src, &vo, err, sizeof err) != CAPTURE_OK ||
+      capture_next(src, &f, 2000) != CAPTURE_OK) {
+    CHECK(0, "%s", err);
+    return;
+  }
+  size_t bytes = (size_t)f.width * f.height * 3;
+  uint8_t *seen = malloc(bytes), *covered = malloc(bytes);
+  memcpy(seen, f.rgb, bytes);
+  memcpy(covered, f.rgb, bytes);
+  capture_image img = {seen, f.width, f.height, f.width * 3, 3};
+  face_stage fs;
+  CHECK(faces_stage_init(&fs, d, 4, 7, 0.3f, 1.0f) == 0);
+  crop_tag tag[FACES_MAX];
+  int n = faces_stage_frame(&fs, &img, 0.0, tag);
+  CHECK(n == 1 && tag[0].id >= 0, "frame 0: %d crops, id %d", n, tag[0].id);
+  int id = tag[0].id;
+  const face_track *t = &fs.tracker.t[0];
+  for (int y = (int)(t->cy - t->side); y < t->cy + t->side; y++)
+    for (int x = (int)(t->cx - t->side); x < t->cx + t->side; x++)
+      if (x >= 0 && y >= 0 && x < f.width && y < f.height)
+        memset(covered + ((size_t)y * f.width + x) * 3, 128, 3);
+  img.pixels = covered;
+  for (int k = 1; k <= 5; k++) faces_stage_frame(&fs, &img, k / 30.0, tag);
+  CHECK(fs.whole_frames == 2 && fs.missed_frames == 1,
+        "covered for 5 frames: %lld whole-frame searches (%lld for the miss), expected 2 (1)",
+        (long long)fs.whole_frames, (long long)fs.missed_frames);
+  img.pixels = seen;
+  n = faces_stage_frame(&fs, &img, 6 / 30.0, tag);
+  CHECK(n == 1 && tag[0].id == id && fs.whole_frames == 2,
+        "shown again: %d crops, id %d (was %d), %lld whole-frame searches", n, tag[0].id, id,
+        (long long)fs.whole_frames);
+  free(seen);
+  free(covered);
+  capture_release(src, &f);
+  capture_close(src);
+  capture_face_detector_destroy(d);
+  capture_cascade_destroy(c);
+}
+
 int main(void) {
   test_iou();
   test_follow();
   test_crop();
   test_search_around();
+  test_held_face();
   return check_finish("test_faces");
 }

@@ -459,6 +459,55 @@ static void test_fixture(capture_face_detector *d) {
   printf("fixture frames: face found in %d of %d\n", ok, frames);
 }
 
+/* 4 and 8 lanes find the same boxes, bit for bit, on the fixture frames, on
+ * textured noise and at a smaller detection width (other level sizes, other
+ * partial last groups of a row). */
+static void test_lanes(capture_face_detector *d) {
+  if (capture_face_detector_set_lanes(d, 8) != 8) {
+    printf("lanes: skipped (this CPU has no AVX2: only the 4-lane path exists here)\n");
+    return;
+  }
+  FILE *f = fopen(FIX "frames.csv", "r");
+  CHECK(f != NULL, "no %sframes.csv", FIX);
+  if (!f) return;
+  char line[256];
+  int images = 0, boxes = 0;
+  while (fgets(line, sizeof(line), f)) {
+    char name[64], path[512];
+    if (sscanf(line, "%63[^,],", name) != 1) continue;
+    snprintf(path, sizeof(path), FIX "%s", name);
+    capture_video_opts vo = {path, CAPTURE_ALL, 0};
+    capture_source *src = NULL;
+    char err[CAPTURE_ERR_LEN] = "";
+    if (capture_open_video(&src, &vo, err, sizeof(err)) != CAPTURE_OK) continue;
+    capture_frame fr;
+    if (capture_next(src, &fr, 5000) == CAPTURE_OK) {
+      capture_image img = {fr.rgb, fr.width, fr.height, fr.width * 3, 3};
+      for (int width = 320; width >= 200; width -= 120) {
+        capture_face_opts o;
+        capture_face_defaults(&o);
+        o.detect_width = width;
+        o.min_neighbors = 1; /* every grouped hit counts: more boxes to compare */
+        capture_rect r4[16], r8[16];
+        capture_face_detector_set_lanes(d, 4);
+        int n4 = capture_face_detect(d, &img, &o, r4, 16);
+        capture_face_detector_set_lanes(d, 8);
+        int n8 = capture_face_detect(d, &img, &o, r8, 16);
+        CHECK(n4 == n8 && (n4 <= 0 || memcmp(r4, r8, sizeof(capture_rect) * (size_t)n4) == 0),
+              "%s at width %d: 4 lanes found %d boxes, 8 lanes %d, or others", name, width, n4,
+              n8);
+        images++;
+        boxes += n4 > 0 ? n4 : 0;
+      }
+      capture_release(src, &fr);
+    }
+    capture_close(src);
+  }
+  fclose(f);
+  CHECK(images >= 6 && boxes >= 6, "compared %d images, %d boxes", images, boxes);
+  printf("lanes: 4 and 8 lanes gave the same %d boxes on %d images\n", boxes, images);
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -685,6 +734,7 @@ int main(int argc, char **argv) {
   if (d && !strcmp(mode, "detect")) {
     test_background(d);
     test_fixture(d);
+    test_lanes(d);
     test_speed(d);
     test_no_alloc(d);
   } else if (d) {
