@@ -14,7 +14,7 @@ void train_config_defaults(train_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->val_split = 0.1f;
   cfg->epochs = 30;
-  cfg->batch = 64;
+  cfg->batch = 0; /* auto: train_config_auto_batch once the data is known */
   cfg->lr = 2e-3f;
   cfg->weight_decay = 0.01f;
   cfg->label_smoothing = 0.1f;
@@ -26,6 +26,10 @@ void train_config_defaults(train_config *cfg) {
   cfg->weights = WEIGHTS_AUTO;
   cfg->crop_scale = 1.0f;
   cfg->teacher_weight = 0.5f;
+}
+
+int train_config_auto_batch(int train_images) {
+  return train_images < TRAIN_SMALL_SET ? 16 : 64;
 }
 
 typedef enum {
@@ -78,7 +82,9 @@ static const config_key keys[] = {
     {"freeze", "--freeze", "N", KEY_INT, AT(freeze), 0, 10000, LOGGED,
      "keep the first N layers fixed (with --init)"},
     {"epochs", "--epochs", "N", KEY_INT, AT(epochs), 1, 100000, LOGGED, "default 30"},
-    {"batch", "--batch", "N", KEY_INT, AT(batch), 1, 4096, LOGGED, "default 64"},
+    {"batch", "--batch", "N", KEY_INT, AT(batch), 1, 4096, LOGGED,
+     "default 64, or 16 when there are fewer than 8192 training\n"
+     "images (a short run on small data needs the steps)"},
     {"lr", "--lr", "F", KEY_FLOAT, AT(lr), 1e-7, 10, LOGGED,
      "peak learning rate of AdamW (default 0.002; warmup, cosine decay)"},
     {"weight_decay", "--weight-decay", "F", KEY_FLOAT, AT(weight_decay), 0, 1, LOGGED,

@@ -193,8 +193,10 @@ static int build_net(train_session *s, const nn_model *init, char *err, size_t e
   /* A model given in memory keeps its classes (adaptation on some of them). */
   const int keep_classes = init && !cfg->init_path[0];
   if (load_data(s, c, h, w, keep_classes ? (const char *const *)init->class_names : NULL,
-                keep_classes ? init->num_classes : 0, err, errlen) != 0 ||
-      nn_net_create(&s->model.net, arch, source, s->train.num_classes, cfg->batch, cfg->seed, err,
+                keep_classes ? init->num_classes : 0, err, errlen) != 0)
+    goto done;
+  if (s->st.cfg.batch == 0) s->st.cfg.batch = train_config_auto_batch(s->train.n);
+  if (nn_net_create(&s->model.net, arch, source, s->train.num_classes, cfg->batch, cfg->seed, err,
                     errlen) != 0)
     goto done;
   if (init) {

@@ -257,6 +257,28 @@ static void test_stop_resume(void) {
   dataset_free(&faces);
 }
 
+/* No batch given: 16 for a small set, 64 for a large one. */
+static void test_auto_batch(void) {
+  train_config cfg;
+  train_config_defaults(&cfg);
+  CHECK(cfg.batch == 0, "the default batch is auto, not %d", cfg.batch);
+  CHECK(train_config_auto_batch(2100) == 16 && train_config_auto_batch(TRAIN_SMALL_SET - 1) == 16 &&
+            train_config_auto_batch(TRAIN_SMALL_SET) == 64 && train_config_auto_batch(28709) == 64,
+        "auto batch: 2100 -> %d, 28709 -> %d", train_config_auto_batch(2100),
+        train_config_auto_batch(28709));
+  dataset d;
+  make_data(&d, 3, NAMES);
+  config_for(&cfg, "auto.emo", 1);
+  cfg.batch = 0;
+  train_inputs in = {.train = &d};
+  train_session *s;
+  char err[512];
+  CHECK(train_session_create(&s, &cfg, &in, NULL, err, sizeof err) == 0, "create: %s", err);
+  CHECK(train_session_state(s)->cfg.batch == 16, "a 54-image run resolved batch %d",
+        train_session_state(s)->cfg.batch);
+  train_session_destroy(s);
+}
+
 /* Distillation: with the whole target from the teacher (run.emo, which has
  * learned the bands), a student whose labels are all wrong still learns the
  * bands; without the teacher it learns the wrong labels. */
@@ -383,6 +405,7 @@ static void test_state_round_trip(void) {
   snprintf(st.cfg.out_path, sizeof st.cfg.out_path, "/models/out.emo");
   st.cfg.lr = 0.00123456789f;
   st.cfg.epochs = 17;
+  st.cfg.batch = 48; /* a checkpoint holds the batch the run resolved */
   st.cfg.seed = 0xFFFFFFFFFFFFull;
   st.next_epoch = 5;
   st.best_val_acc = 0.6789f;
@@ -424,6 +447,7 @@ int main(void) {
   test_run();
   test_step_equals_run();
   test_stop_resume();
+  test_auto_batch();
   test_teacher_only();
   test_teacher_resume();
   test_keeps_classes();
