@@ -196,8 +196,9 @@ int faces_stage_frame(face_stage *fs, const capture_image *img, double t_s, crop
   if (fs->detector) {
     capture_rect det[FACES_MAX];
     double t0 = clock_now_s();
-    int followed = fs->tracker.count > 0; /* seen or held */
-    int full = !followed || fs->whole_frame_always || fs->frames % FACES_FULL_EVERY == 0;
+    /* no face followed (seen or held): the whole frame */
+    int full = fs->tracker.count == 0 || fs->whole_frame_always ||
+               fs->frames % FACES_FULL_EVERY == 0;
     fs->full_search = 0;
     int n = full ? 0 : detect_around(fs, img, det);
     /* a followed face not found where it was: the whole frame, now */

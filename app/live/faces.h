@@ -95,8 +95,9 @@ int faces_stage_init(face_stage *fs, capture_face_detector *detector, int max_fa
 
 /* While faces are followed, the detector searches only around them (a
  * square FACES_SEARCH_AROUND times each face's side, at scales near its
- * size), and the whole frame every FACES_FULL_EVERY frames, and at once
- * when a followed face is not found around where it was. */
+ * size; a held face around where it was last seen), and the whole frame
+ * every FACES_FULL_EVERY frames, and at once when a face seen in the last
+ * frame is not found around where it was. */
 #define FACES_SEARCH_AROUND 1.6f
 #define FACES_FULL_EVERY 8
 

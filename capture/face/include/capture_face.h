@@ -34,10 +34,9 @@ typedef struct capture_face_detector capture_face_detector;
 int capture_face_detector_create(capture_face_detector **out, const capture_cascade *c, char *err, size_t errlen);
 void capture_face_detector_destroy(capture_face_detector *d); /* NULL ok */
 /* Windows the cascade evaluates at once: 8 where the CPU has AVX2, else 4.
- * set_lanes asks for 4 or 8 (8 only where the CPU has AVX2) so that tests
- * and benchmarks can compare the two; both find the same faces. Returns the
- * width in use. */
-int capture_face_detector_lanes(const capture_face_detector *d);
+ * Asks for 4 or 8 (8 only where the CPU has AVX2) so that tests and
+ * benchmarks can compare the two; both find the same faces. Returns the
+ * width in use (so lanes 0 only reads it). */
 int capture_face_detector_set_lanes(capture_face_detector *d, int lanes);
 /* Finds frontal faces in img (any capture_image: grey, RGB24, RGBX). Writes up to max
  * boxes in source pixels, largest first; returns how many (0 = none), or -1 (out of memory). */

@@ -119,8 +119,6 @@ int capture_face_detector_create(capture_face_detector **out, const capture_casc
   return 0;
 }
 
-int capture_face_detector_lanes(const capture_face_detector *d) { return d ? d->lanes : 0; }
-
 int capture_face_detector_set_lanes(capture_face_detector *d, int lanes) {
   if (!d) return 0;
   if (lanes == 4 || (lanes == 8 && fd_cpu_has_avx2())) d->lanes = lanes;
