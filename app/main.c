@@ -20,9 +20,12 @@ static const char usage[] =
     "       emocam bench [--model MODEL | --arch FILE]        speed of inference and training\n"
     "       emocam bench --video FILE [--model MODEL]         speed of the live path, by stage\n"
     "       emocam report RUN.csv [OTHER.csv] --out DIR       a session's report from its CSV\n"
+    "       emocam import MODEL.onnx --out MODEL.emo          an ONNX model as an emocam model\n"
+    "       emocam export [--model MODEL] --out MODEL.onnx    a model as ONNX, for other runtimes\n"
     "       emocam --help | --version\n"
     "\n"
-    "Each subcommand takes --help. Without --model, the default model in assets/ is used.\n"
+    "Each subcommand takes --help. Without --model, the default model in assets/ is used;\n"
+    "--model takes an emocam model (.emo) or an ONNX file (.onnx).\n"
     "Exit status: 0 success, 1 runtime error, 2 usage error.\n"
     "\n"
     "Live recognition, in detail:\n";
@@ -34,7 +37,7 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     {"train", cmd_train}, {"eval", cmd_eval}, {"predict", cmd_predict}, {"bench", cmd_bench},
-    {"adapt", cmd_adapt}, {"report", cmd_report},
+    {"adapt", cmd_adapt}, {"report", cmd_report}, {"import", cmd_import}, {"export", cmd_export},
 };
 
 int main(int argc, char **argv) {
@@ -51,7 +54,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && argv[1][0] != '-') {
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
       if (strcmp(argv[1], subcommands[i].name) == 0) return subcommands[i].run(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (commands: train, adapt, eval, predict, bench, report; see "
+    cli_error("unknown command '%s' (commands: train, adapt, eval, predict, bench, report, import, export; see "
               "emocam --help)",
               argv[1]);
     return EXIT_USAGE;

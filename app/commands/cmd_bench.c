@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/model_open.h"
 #include "common/assets.h"
 #include "live/bench_video.h"
 #include "capture.h"
@@ -129,7 +130,7 @@ int cmd_bench(int argc, char **argv) {
       }
       model_path = path;
     }
-    if (nn_model_load(model_path, &model, 1, NULL, err, sizeof err) != 0) goto fail;
+    if (model_open(model_path, &model, 1, NULL, err, sizeof err) != 0) goto fail;
     if (!(arch = strdup(nn_net_arch_text(model.net)))) goto fail;
     classes = model.num_classes;
     source = model_path;

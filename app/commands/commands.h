@@ -12,5 +12,7 @@ int cmd_predict(int argc, char **argv); /* emocam predict */
 int cmd_bench(int argc, char **argv);   /* emocam bench */
 int cmd_adapt(int argc, char **argv);   /* emocam adapt */
 int cmd_report(int argc, char **argv);  /* emocam report */
+int cmd_import(int argc, char **argv);  /* emocam import */
+int cmd_export(int argc, char **argv);  /* emocam export */
 
 #endif

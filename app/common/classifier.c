@@ -1,5 +1,7 @@
 /* classifier: model + preprocessing, shared by predict, eval and live. */
 #include "common/classifier.h"
+#include "common/model_open.h"
+#include "nn_onnx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,7 @@ int classifier_open(classifier *cl, const char *model_path, int max_batch, char 
              cl->path);
     return -1;
   }
-  if (nn_model_load(cl->path, &cl->model, max_batch, NULL, err, errlen) != 0) return -1;
+  if (model_open(cl->path, &cl->model, max_batch, NULL, err, errlen) != 0) return -1;
   if (nn_net_fold_batchnorm(cl->model.net, err, errlen) != 0) {
     classifier_close(cl);
     return -1;
@@ -40,6 +42,7 @@ int classifier_open(classifier *cl, const char *model_path, int max_batch, char 
   cl->num_classes = cl->model.num_classes;
   cl->max_batch = max_batch;
   cl->crop_scale = preprocess_crop_scale(cl->model.preprocess);
+  cl->remap = nn_onnx_pixel_map(cl->model.preprocess, &cl->pixel_scale, &cl->pixel_mean);
   cl->work = malloc(sizeof(float) * (size_t)max_batch * cl->c * cl->h * cl->w);
   cl->probs2 = malloc(sizeof(float) * (size_t)max_batch * cl->num_classes);
   if (!cl->work || !cl->probs2) {
@@ -73,9 +76,14 @@ static void mirror_rows(float *x, size_t rows, int w) {
 /* Forward pass of the m samples in x, averaged with their mirror images when
  * the model asks for flip test-time augmentation. x may be cl->work. */
 static int forward_tta(classifier *cl, const float *x, int m, float *probs) {
+  const size_t sample = (size_t)cl->c * cl->h * cl->w;
+  if (cl->remap) { /* x holds pixel / 255 */
+    const float a = 255.0f * cl->pixel_scale, b = -cl->pixel_mean * cl->pixel_scale;
+    for (size_t i = 0; i < sample * m; i++) cl->work[i] = a * x[i] + b;
+    x = cl->work;
+  }
   if (nn_net_forward(cl->model.net, x, m, probs) != 0) return -1;
   if (!cl->model.flip_tta) return 0;
-  const size_t sample = (size_t)cl->c * cl->h * cl->w;
   if (x != cl->work) memcpy(cl->work, x, sizeof(float) * sample * m);
   mirror_rows(cl->work, sample * m / cl->w, cl->w);
   if (nn_net_forward(cl->model.net, cl->work, m, cl->probs2) != 0) return -1;

@@ -19,6 +19,10 @@ typedef struct {
   int num_classes;
   int max_batch;
   float crop_scale; /* from the model's preprocessing text (default 1) */
+  /* An imported model's pixel convention, input = (pixel - mean) * scale,
+   * applied to the [0,1] samples when `remap` (emocam's own: pixel / 255). */
+  int remap;
+  float pixel_scale, pixel_mean;
   float *work;      /* [max_batch, c, h, w]: preprocessed / mirrored input */
   float *probs2;    /* [max_batch, num_classes]: mirrored pass of flip TTA */
 } classifier;

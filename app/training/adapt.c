@@ -1,6 +1,7 @@
 /* adapt: fine-tuning a model on a person's crops, measured before and after
  * on a held-out share of them (see adapt.h). */
 #include "training/adapt.h"
+#include "common/model_open.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -90,7 +91,7 @@ int adapt_run(const char *model_path, const adapt_config *cfg, const train_obser
   memset(res, 0, sizeof *res);
   res->acc_before = res->acc_after = NAN;
   nn_model m;
-  if (nn_model_load(model_path, &m, 1, NULL, err, errlen) != 0) return TRAIN_FAILED;
+  if (model_open_trainable(model_path, &m, 1, err, errlen) != 0) return TRAIN_FAILED;
   int rc = TRAIN_FAILED;
   dataset d = {0};
   float *hx = NULL;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/model_open.h"
 #include "common/clock.h"
 #include "common/text_file.h"
 #include "training/session_internal.h"
@@ -273,7 +274,7 @@ static int copy_teacher(train_session *s, const nn_model *t, float weight, char 
 static int load_teacher(train_session *s, char *err, size_t errlen) {
   const train_config *cfg = &s->st.cfg;
   nn_model t = {0};
-  if (nn_model_load(cfg->teacher_path, &t, 1, NULL, err, errlen) != 0) return -1;
+  if (model_open_trainable(cfg->teacher_path, &t, 1, err, errlen) != 0) return -1;
   char why[512] = "";
   int rc = copy_teacher(s, &t, cfg->teacher_weight, why, sizeof why);
   nn_model_free(&t);
@@ -332,7 +333,7 @@ int session_setup_fresh(train_session *s, const train_inputs *in, char *err, siz
   nn_model init = {0};
   const nn_model *from = in ? in->init : NULL;
   if (!from && cfg->init_path[0]) {
-    if (nn_model_load(cfg->init_path, &init, 1, NULL, err, errlen) != 0) return -1;
+    if (model_open_trainable(cfg->init_path, &init, 1, err, errlen) != 0) return -1;
     from = &init;
   }
   int rc = build_net(s, from, err, errlen);

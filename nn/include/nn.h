@@ -46,6 +46,20 @@ const char *nn_net_arch_text(const nn_net *net); /* borrowed */
 size_t nn_net_param_count(const nn_net *net);    /* trainable floats */
 double nn_net_macs_per_image(const nn_net *net); /* multiply-adds, forward */
 
+/* One layer as the architecture text gives it, for converters (ONNX export)
+ * that need to know what each layer computes. */
+typedef struct {
+  const char *kind;   /* its word: "conv", "dwconv", "bn", "relu", "maxpool",
+                         "dropout", "gap", "dense" or "softmax" (static) */
+  int out, k, stride; /* conv: OUT K STRIDE (padding K/2); dwconv: K STRIDE;
+                         maxpool: kernel and stride both `stride`; dense: N */
+  float p;            /* dropout probability */
+  int c, h, w;        /* input shape of one sample */
+  int oc, oh, ow;     /* output shape */
+} nn_layer_info;
+/* 0 <= i < nn_net_num_layers; returns 0, or -1 for an index out of range. */
+int nn_net_layer(const nn_net *net, int i, nn_layer_info *out);
+
 /* Writes a table of the layers (index, kind, output shape, params, MACs)
  * into buf (always NUL-terminated). Returns the length it needed. */
 size_t nn_net_summary(const nn_net *net, char *buf, size_t len);
@@ -202,6 +216,11 @@ int nn_model_load(const char *path, nn_model *model, int max_batch, nn_adamw **o
 int nn_model_load_buffer(const void *data, size_t size, const char *name, nn_model *model,
                          int max_batch, nn_adamw **opt_out, char *err, size_t errlen);
 void nn_model_free(nn_model *model); /* frees members, zeroes *model; NULL ok */
+
+/* Writes size bytes to path as nn_model_save does: a temporary file in the
+ * same folder, fsync, rename. Returns 0 or <0 with err naming path. */
+int nn_write_file_atomic(const char *path, const void *data, size_t size, char *err,
+                         size_t errlen);
 
 /* CRC-32 (IEEE 802.3, as zlib's crc32), continuing from crc (start with 0). */
 uint32_t nn_crc32(uint32_t crc, const void *data, size_t size);

@@ -57,8 +57,9 @@ static void sync_parent_dir(const char *path) {
 
 /* Writes buf to "<path>.tmp.<pid>", syncs it and renames it over path, so a
  * reader (or a crash) sees either the old file or the new one, never a part. */
-static int write_atomic(const char *path, const unsigned char *buf, size_t size, char *err,
-                        size_t errlen) {
+int nn_write_file_atomic(const char *path, const void *data, size_t size, char *err,
+                         size_t errlen) {
+  const unsigned char *buf = data;
   size_t tlen = strlen(path) + 32;
   char *tmp = malloc(tlen);
   if (!tmp) {
@@ -166,7 +167,7 @@ int nn_model_save(const char *path, const nn_model *model, const nn_adamw *opt, 
     set_err(err, errlen, "%s: cannot save: %s", path, why);
     return -1;
   }
-  rc = write_atomic(path, image, size, err, errlen);
+  rc = nn_write_file_atomic(path, image, size, err, errlen);
   free(image);
   return rc;
 }

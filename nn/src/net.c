@@ -290,6 +290,15 @@ int nn_net_max_batch(const nn_net *net) { return net->max_batch; }
 int nn_net_num_layers(const nn_net *net) { return net->nl; }
 const char *nn_net_arch_text(const nn_net *net) { return net->arch_text; }
 
+int nn_net_layer(const nn_net *net, int i, nn_layer_info *out) {
+  if (i < 0 || i >= net->nl) return -1;
+  const arch_layer *a = &net->L[i].a;
+  *out = (nn_layer_info){.kind = layer_ops_of(a->kind)->word, .out = a->out, .k = a->k,
+                         .stride = a->s, .p = a->p, .c = a->c, .h = a->h, .w = a->w,
+                         .oc = a->oc, .oh = a->oh, .ow = a->ow};
+  return 0;
+}
+
 void nn_net_set_training(nn_net *net, int training) { net->training = training && !net->folded; }
 
 void nn_net_set_frozen(nn_net *net, int n) {

@@ -6,6 +6,7 @@
 #ifndef EMOCAM_TESTS_TEST_SUPPORT_H
 #define EMOCAM_TESTS_TEST_SUPPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nn.h"
@@ -27,5 +28,9 @@ nn_net *test_tiny_net(const char *arch, uint64_t seed);
 /* Saves test_tiny_net(arch, seed) as a model file at path, with emocam's
  * grey centre-crop preprocessing, so `emocam --model path` runs it. */
 void test_save_tiny_model(const char *path, const char *arch, uint64_t seed);
+
+/* The whole file at path, NUL-terminated (malloc'd; *n its length), or NULL
+ * when it cannot be read. */
+char *test_read_file(const char *path, size_t *n);
 
 #endif

@@ -20,6 +20,7 @@
 #include "capture.h"
 #include "capture_face.h"
 #include "check.h"
+#include "test_support.h"
 
 #define FIX EMOCAM_FIXTURES "/face/"
 #define WILD EMOCAM_SHARED_DATA "/clips/mux8-val-wild.mp4"
@@ -42,22 +43,6 @@ static void write_file(const char *path, const char *data, size_t n) {
   if (!f) return;
   CHECK(fwrite(data, 1, n, f) == n, "short write %s", path);
   fclose(f);
-}
-
-static char *read_file(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)len + 1);
-  if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  if (buf) buf[len] = '\0', *n = (size_t)len;
-  return buf;
 }
 
 /* ---- a synthetic one-stump cascade --------------------------------------- */
@@ -287,7 +272,7 @@ static void test_malformed(void) {
   /* The real file, truncated and with a feature index past its features. */
   if (!have_default_cascade()) return;
   size_t n;
-  char *real = read_file(CAPTURE_CASCADE_DEFAULT, &n);
+  char *real = test_read_file(CAPTURE_CASCADE_DEFAULT, &n);
   CHECK(real != NULL, "cannot read %s", CAPTURE_CASCADE_DEFAULT);
   if (!real) return;
   expect_reject(tmp_write("real-truncated.xml", real, n * 3 / 5), "unexpected end of file");
