@@ -10,7 +10,7 @@ static const char help_fmt[] =
     "usage: emocam import MODEL.onnx --out MODEL.emo [--classes a,b,...]\n"
     "                     [--pixel-scale F] [--pixel-mean F]\n"
     "\n"
-    "Reads an ONNX model (opset 11 to 17) and writes it as an emocam model, which\n"
+    "Reads an ONNX model (opset 7 to 17) and writes it as an emocam model, which\n"
     "then trains, fine-tunes and runs like any other. --model MODEL.onnx also works\n"
     "directly wherever a model is read; import once to skip the conversion.\n"
     "\n"
@@ -77,7 +77,7 @@ int cmd_import(int argc, char **argv) {
     nn_onnx_pixel_map(m.preprocess, &s, &mu);
     printf("%s: %d classes, input %dx%dx%d, %zu parameters, %.1f M multiply-adds%s%s; pixels as "
            "(p - %g) * %g\n",
-           out, m.num_classes, nn_net_input_h(m.net), nn_net_input_w(m.net), nn_net_input_c(m.net),
+           out, m.num_classes, nn_net_input_c(m.net), nn_net_input_h(m.net), nn_net_input_w(m.net),
            nn_net_param_count(m.net), nn_net_macs_per_image(m.net) / 1e6,
            m.flip_tta ? ", flip averaging" : "",
            nn_net_temperature(m.net) != 1.0f ? ", temperature" : "", (double)mu, (double)s);

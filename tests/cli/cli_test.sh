@@ -60,6 +60,38 @@ case_adapt() {
   [ -z "$(ls "$work" | grep -E '\.(ckpt|swa)$|\.emo\.')" ] || fail "litter: $(ls "$work")"
 }
 
+# emocam import / export: a PyTorch export imports with --classes and runs
+# through predict and eval like an .emo; --model takes the .onnx directly;
+# bad files and options are clear errors that write nothing.
+case_onnx() {
+  local torch=$fixtures/onnx/plain_folded.onnx names=angry,disgust,fear,happy,neutral,sad,surprise
+  expect 0 "$work/t.emo: 7 classes, input 1x24x24" -- "$emocam" import "$torch" --out "$work/t.emo" --classes "$names"
+  expect 0 'accuracy' -- "$emocam" eval --model "$work/t.emo" --data "$fixtures/faces"
+  expect 1 "plain_folded.onnx: the file names no classes .*--classes" -- "$emocam" predict --model "$torch" "$fixtures"/faces/happy/*.jpg
+  expect 1 "classes 'a,b': expected 7 comma-separated names" -- "$emocam" import "$torch" --out "$work/x1.emo" --classes a,b
+  expect 1 "$work/nothere.onnx: cannot open" -- "$emocam" import "$work/nothere.onnx" --out "$work/x2.emo"
+  echo "hello" > "$work/text.onnx"
+  expect 1 "$work/text.onnx: not an ONNX model" -- "$emocam" import "$work/text.onnx" --out "$work/x3.emo"
+  expect 1 "$work/text.onnx: not an ONNX model" -- "$emocam" predict --model "$work/text.onnx" "$fixtures"/faces/happy/*.jpg
+  head -c 3000 "$fixtures/onnx/xception_dw.onnx" > "$work/cut.onnx"
+  expect 1 "$work/cut.onnx: " -- "$emocam" import "$work/cut.onnx" --out "$work/x4.emo" --classes a,b,c,d,e
+  expect 2 "import: --out MODEL.emo is required" -- "$emocam" import "$torch"
+  expect 2 "import: give one ONNX file" -- "$emocam" import --out "$work/x5.emo"
+  expect 2 "pixel-scale" -- "$emocam" import "$torch" --out "$work/x6.emo" --classes "$names" --pixel-scale -1
+  for f in x1 x2 x3 x4 x5 x6; do [ -e "$work/$f.emo" ] && fail "a failed import wrote $work/$f.emo"; done
+
+  # a model imported with another pixel convention runs, and says it cannot train
+  expect 0 'pixels as \(p - 127.5\) \* 0.0078125' -- "$emocam" import "$torch" --out "$work/pm.emo" --classes "$names" --pixel-scale 0.0078125 --pixel-mean 127.5
+  expect 0 '%' -- "$emocam" predict --model "$work/pm.emo" "$fixtures"/faces/happy/*.jpg
+  expect 1 "$work/pm.emo: takes pixels as \(pixel - 127.5\) \* 0.0078125" -- "$emocam" train --data "$fixtures/faces" --init "$work/pm.emo" --out "$work/pt.emo" --epochs 1
+
+  expect 0 "$work/e.onnx: 3 classes, input 1x8x8" -- "$emocam" export --model "$fixtures/model/tiny.emo" --out "$work/e.onnx"
+  expect 1 "$work/nothere.emo" -- "$emocam" export --model "$work/nothere.emo" --out "$work/e2.onnx"
+  expect 2 "export: --out MODEL.onnx is required" -- "$emocam" export --model "$fixtures/model/tiny.emo"
+  [ -e "$work/e2.onnx" ] && fail "a failed export wrote $work/e2.onnx"
+  [ -z "$(ls "$work" | grep -E '\.tmp\.')" ] || fail "litter: $(ls "$work")"
+}
+
 # Headless --collect with --labels: a crop per labelled frame with a face,
 # under its label; predict on a crop gives that frame's CSV row.
 case_collect_headless() {

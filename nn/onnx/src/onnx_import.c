@@ -26,7 +26,7 @@
 
 #include "onnx.pb-c.h"
 
-#define MIN_OPSET 11
+#define MIN_OPSET 7 /* the mapped operators mean the same from 7 on (BatchNormalization's spatial checked) */
 #define MAX_OPSET 17
 #define MAX_LAYERS 512
 #define ARCH_TEXT_MAX (MAX_LAYERS * 40 + 64)
@@ -236,6 +236,9 @@ static int read_bn(importer *im, chain *ch, const Onnx__NodeProto *n, value_shap
       attr_int(n, "training_mode", 0, &training, why, sizeof why))
     return NODE_FAIL(im, n, "%s", why);
   if (training) return NODE_FAIL(im, n, "%s", "training_mode 1 is not supported");
+  int64_t spatial;
+  if (attr_int(n, "spatial", 1, &spatial, why, sizeof why)) return NODE_FAIL(im, n, "%s", why);
+  if (spatial != 1) return NODE_FAIL(im, n, "%s", "spatial 0 (per-position statistics, opset 7) is not supported");
   if (n->n_output > 1) return NODE_FAIL(im, n, "%s", "running statistics as outputs are not supported");
   if (v->flat && (v->h != 1 || v->w != 1))
     return NODE_FAIL(im, n, "%s", "batch norm over flattened features of a map is not supported");

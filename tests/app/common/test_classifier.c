@@ -126,6 +126,41 @@ static void test_crop_scale(void) {
   }
 }
 
+/* An imported model's pixel convention: the net sees (255 x - mean) * scale
+ * for samples x = pixel / 255; emocam's own models see x. Also through the
+ * flip averaging, which must mirror the remapped input. */
+static void test_pixel_map(const char *plain) {
+  for (int flip = 0; flip < 2; flip++) {
+    char path[1100], err[512];
+    save_model(path, sizeof path, "pixels.emo",
+               "colour=grey crop=center crop_scale=1 pixel_mean=127.5 pixel_scale=0.0078125", flip);
+    classifier cl, ref;
+    CHECK(classifier_open(&cl, path, 2, err, sizeof err) == 0, "%s", err);
+    CHECK(classifier_open(&ref, plain, 2, err, sizeof err) == 0, "%s", err);
+    CHECK(cl.remap && !ref.remap && cl.pixel_mean == 127.5f && cl.pixel_scale == 0.0078125f);
+    float x[2 * SAMPLE], mapped[2 * SAMPLE], mirrored[2 * SAMPLE], got[2 * TEST_CLASSES],
+        want[2 * TEST_CLASSES], wm[2 * TEST_CLASSES], raw[2 * TEST_CLASSES];
+    fill(x, 2, 9);
+    for (int i = 0; i < 2 * SAMPLE; i++) mapped[i] = (255.0f * x[i] - 127.5f) * 0.0078125f;
+    for (int r = 0; r < 2 * 48; r++)
+      for (int c = 0; c < 48; c++) mirrored[r * 48 + c] = mapped[r * 48 + 47 - c];
+    CHECK(classifier_run(&cl, x, 2, got) == 0);
+    /* the same weights (seed 7) without the remap, fed the mapped input */
+    CHECK(classifier_run(&ref, mapped, 2, want) == 0 && classifier_run(&ref, mirrored, 2, wm) == 0);
+    CHECK(classifier_run(&ref, x, 2, raw) == 0);
+    double worst = 0, apart = 0;
+    for (int i = 0; i < 2 * TEST_CLASSES; i++) {
+      double w = flip ? 0.5 * (want[i] + wm[i]) : want[i];
+      worst = fmax(worst, fabs(got[i] - w));
+      apart = fmax(apart, fabs(got[i] - raw[i]));
+    }
+    CHECK(worst < 1e-6, "flip %d: pixel map off by %g", flip, worst);
+    CHECK(apart > 1e-4, "the pixel map changes nothing: the test could not see it missing");
+    classifier_close(&cl);
+    classifier_close(&ref);
+  }
+}
+
 /* An image and a rectangle: what classifier_run gives on the crop resized
  * by capture_crop_resize, the one resize every path uses. */
 static void test_image(const char *path) {
@@ -165,6 +200,7 @@ int main(void) {
   test_batches(plain);
   test_flip(plain, flipped);
   test_crop_scale();
+  test_pixel_map(plain);
   test_image(plain);
   test_argmax();
   char cmd[1200];
