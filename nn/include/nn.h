@@ -50,12 +50,15 @@ double nn_net_macs_per_image(const nn_net *net); /* multiply-adds, forward */
  * that need to know what each layer computes. */
 typedef struct {
   const char *kind;   /* its word: "conv", "dwconv", "bn", "relu", "maxpool",
-                         "dropout", "gap", "dense" or "softmax" (static) */
+                         "dropout", "gap", "dense", "add", "mul", "concat", "sigmoid", "leaky",
+                         "relu6", "hswish", "silu" or "softmax" (static) */
   int out, k, stride; /* conv: OUT K STRIDE (padding K/2); dwconv: K STRIDE;
                          maxpool: kernel and stride both `stride`; dense: N */
   float p;            /* dropout probability */
   int c, h, w;        /* input shape of one sample */
   int oc, oh, ow;     /* output shape */
+  int src;            /* the layer whose output it reads (-1: the input); v1: i - 1 */
+  int src2;           /* add, mul, concat: the second one read (-1: the input); else -2 */
 } nn_layer_info;
 /* 0 <= i < nn_net_num_layers; returns 0, or -1 for an index out of range. */
 int nn_net_layer(const nn_net *net, int i, nn_layer_info *out);

@@ -4,6 +4,7 @@
 #include "arch.h"
 #include "layer_ops.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_TOKENS = 8, MAX_LINE = 1024, MAX_LAYERS = 1024 };
+enum { MAX_TOKENS = 12, MAX_LINE = 1024, MAX_LAYERS = 1024 };
 #define MAX_SIDE 4096        /* input height/width */
 
 typedef struct {
@@ -19,6 +20,7 @@ typedef struct {
   int line;
   char *err;
   size_t errlen;
+  int in_c, in_h, in_w; /* the input line's shape */
 } ctx;
 
 static int fail(ctx *c, const char *fmt, ...) {
@@ -85,9 +87,62 @@ static int parse_arg(ctx *c, const layer_ops *op, const layer_arg *arg, const ch
   return parse_int(c, op->word, arg->name, tok, arg->lo, arg->hi, field);
 }
 
+/* A tensor name: a letter or '_', then letters, digits or '_', at most
+ * ARCH_NAME_MAX - 1 characters; `input` is the network's input. */
+static int valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n >= ARCH_NAME_MAX || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
+  for (size_t i = 1; i < n; i++)
+    if (!(isalnum((unsigned char)s[i]) || s[i] == '_')) return 0;
+  return 1;
+}
+
+/* The layer index of the tensor called name among layers[0..n), -1 for
+ * `input`, or -2 (after fail) when there is none. */
+static int find_name(ctx *c, const arch_layer *layers, int n, const char *word, const char *name) {
+  if (!strcmp(name, "input")) return -1;
+  for (int i = 0; i < n; i++)
+    if (!strcmp(layers[i].name, name)) return i;
+  fail(c, "%s: no tensor named '%s' before this line (name one with '@%s' at the end of its "
+          "line)", word, name, name);
+  return -2;
+}
+
+/* Takes the v2 words out of a layer line: `@NAME` (names its output) and
+ * `from NAME` (reads NAME instead of the line before); the rest stays in
+ * tok. Returns the new token count, or -1 after fail. */
+static int take_links(ctx *c, char **tok, int ntok, const arch_layer *layers, int n,
+                      arch_layer *l) {
+  int kept = 0;
+  l->src = n - 1;
+  l->src2 = -2;
+  l->name[0] = '\0';
+  for (int i = 0; i < ntok; i++) {
+    if (i > 0 && tok[i][0] == '@') {
+      if (!valid_name(tok[i] + 1) || !strcmp(tok[i] + 1, "input"))
+        return fail(c, "%s: '%s' is not a tensor name (a letter or _, then letters, digits or _; "
+                       "not 'input')", tok[0], tok[i]);
+      if (l->name[0]) return fail(c, "%s: one name per line ('@%s' and '%s')", tok[0], l->name, tok[i]);
+      for (int j = 0; j < n; j++)
+        if (!strcmp(layers[j].name, tok[i] + 1))
+          return fail(c, "%s: the name '%s' is taken (line %d)", tok[0], tok[i] + 1, layers[j].line);
+      snprintf(l->name, sizeof l->name, "%s", tok[i] + 1);
+    } else if (i > 0 && !strcmp(tok[i], "from")) {
+      if (i + 1 >= ntok) return fail(c, "%s: 'from' needs a tensor name after it", tok[0]);
+      int src = find_name(c, layers, n, tok[0], tok[++i]);
+      if (src == -2) return -1;
+      l->src = src;
+    } else {
+      tok[kept++] = tok[i];
+    }
+  }
+  return kept;
+}
+
 /* Parses the arguments of one layer line by its row of the layer table and
  * computes its output shape from the input shape already stored in *l. */
-static int parse_layer(ctx *c, char **tok, int ntok, int num_classes, arch_layer *l) {
+static int parse_layer(ctx *c, char **tok, int ntok, int num_classes, const arch_layer *layers,
+                       int n, arch_layer *l) {
   const char *w = tok[0];
   l->kind = layer_kind_of_word(w);
   if (l->kind == L_KINDS) {
@@ -97,12 +152,29 @@ static int parse_layer(ctx *c, char **tok, int ntok, int num_classes, arch_layer
   }
   const layer_ops *op = layer_ops_of(l->kind);
   int nargs = ntok - 1;
+  if (op->merge) { /* add NAME, mul NAME, concat NAME */
+    if (nargs != 1) return fail(c, "%s: expected '%s NAME' (a tensor named earlier)", w, w);
+    int src2 = find_name(c, layers, n, w, tok[1]);
+    if (src2 == -2) return -1;
+    l->src2 = src2;
+    l->c2 = src2 < 0 ? c->in_c : layers[src2].oc;
+    l->h2 = src2 < 0 ? c->in_h : layers[src2].oh;
+    l->w2 = src2 < 0 ? c->in_w : layers[src2].ow;
+    nargs = 0;
+  }
   if (op->nargs == 0 && nargs != 0) return fail(c, "%s: takes no arguments, got %d", w, nargs);
-  if (nargs != op->nargs)
+  const layer_arg *args = op->args;
+  if (op->alt_nargs && nargs == op->alt_nargs) { /* the longer form (v2) */
+    args = op->alt_args;
+  } else if (nargs != op->nargs && op->alt_nargs) {
+    return fail(c, "%s: expected '%s %s' or '%s %s', got %d number%s", w, w, op->usage, w,
+                op->alt_usage, nargs, nargs == 1 ? "" : "s");
+  } else if (nargs != op->nargs)
     return fail(c, "%s: expected '%s %s', got %d number%s", w, w, op->usage, nargs,
                 nargs == 1 ? "" : "s");
-  for (int i = 0; i < nargs; i++)
-    if (parse_arg(c, op, &op->args[i], tok[1 + i], num_classes, l)) return -1;
+  if (!op->merge)
+    for (int i = 0; i < nargs; i++)
+      if (parse_arg(c, op, &args[i], tok[1 + i], num_classes, l)) return -1;
   l->oc = l->c, l->oh = l->h, l->ow = l->w;
   char why[200];
   if (op->shape && op->shape(l, why, sizeof why)) return fail(c, "%s", why);
@@ -114,7 +186,7 @@ static int parse_layer(ctx *c, char **tok, int ntok, int num_classes, arch_layer
 int arch_parse(arch_spec *out, const char *text, const char *source, int num_classes,
                char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
-  ctx c = {source ? source : "<arch>", 0, err, errlen};
+  ctx c = {source ? source : "<arch>", 0, err, errlen, 0, 0, 0};
   if (!text) return fail(&c, "no architecture text");
   arch_layer *layers = calloc(MAX_LAYERS, sizeof *layers);
   if (!layers) return fail(&c, "out of memory");
@@ -159,6 +231,7 @@ int arch_parse(arch_spec *out, const char *text, const char *source, int num_cla
       }
       have_input = 1;
       out->in_c = C, out->in_h = H, out->in_w = W;
+      c.in_c = C, c.in_h = H, c.in_w = W;
       continue;
     }
     if (!have_input) {
@@ -176,10 +249,22 @@ int arch_parse(arch_spec *out, const char *text, const char *source, int num_cla
     }
     arch_layer *l = &layers[n];
     l->line = c.line;
-    l->c = C, l->h = H, l->w = W;
-    if (parse_layer(&c, tok, ntok, num_classes, l)) {
+    ntok = take_links(&c, tok, ntok, layers, n, l);
+    if (ntok < 0) {
       free(layers);
       return -1;
+    }
+    /* the input shape: the tensor read (the line before, unless `from`) */
+    if (l->src >= 0) C = layers[l->src].oc, H = layers[l->src].oh, W = layers[l->src].ow;
+    else C = out->in_c, H = out->in_h, W = out->in_w;
+    l->c = C, l->h = H, l->w = W;
+    if (parse_layer(&c, tok, ntok, num_classes, layers, n, l)) {
+      free(layers);
+      return -1;
+    }
+    if (l->kind == L_SOFTMAX && l->src != n - 1) {
+      free(layers);
+      return fail(&c, "softmax: it reads the line before it (no 'from')");
     }
     if (l->kind == L_SOFTMAX) softmax_line = c.line;
     C = l->oc, H = l->oh, W = l->ow;

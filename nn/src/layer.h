@@ -31,6 +31,7 @@ typedef struct {
   int relu_fused;         /* relu: applied by the layer before (forward and backward) */
   int skip;               /* identity at inference (a folded bn, a relu fused into a conv) */
   int deferred;           /* bn, training: the last forward left its map to the layer after */
+  int readers;            /* layers that read this one's output (v2 text may branch) */
 } layer;
 
 /* Scratch shared by the layers of one net, one slice per thread. */

@@ -22,7 +22,7 @@ typedef struct {
   size_t offset;    /* offsetof(arch_layer, field): int, or float for ARG_PROB */
 } layer_arg;
 
-#define LAYER_MAX_ARGS 3
+#define LAYER_MAX_ARGS 4
 
 /* How a tensor starts: He-normal (std sqrt(2 / fan-in), fan-in = the
  * product of dims after the first), zeros or ones. */
@@ -62,6 +62,7 @@ typedef struct {
   const layer *pre;    /* NULL, or the bn whose map applies to `in` as it is loaded */
   const layer_ws *ws;
   nn_rng *rng;         /* dropout masks, drawn on the calling thread */
+  const float *in2;    /* merge layers: the second input */
 } layer_fwd;
 
 /* One backward pass: parameter gradients added, din overwritten. */
@@ -78,6 +79,8 @@ typedef struct {
   bn_grad *leave;      /* bn: leave the input gradient to the layer before, here,
                           instead of writing din */
   const layer_ws *ws;
+  const float *in2;    /* merge layers: the second input */
+  float *din2;         /* and its gradient (NULL: not wanted), overwritten */
 } layer_bwd;
 
 typedef struct {
@@ -85,6 +88,12 @@ typedef struct {
   const char *usage;  /* the arguments, for messages: "OUT K STRIDE" */
   int nargs;
   layer_arg args[LAYER_MAX_ARGS];
+  /* v2: a second, longer form of the arguments (0: none), e.g. conv's
+   * "OUT K STRIDE PAD" */
+  const char *alt_usage;
+  int alt_nargs;
+  layer_arg alt_args[LAYER_MAX_ARGS];
+  int merge;          /* reads two tensors: the line's input and `NAME` (add, mul, concat) */
   /* output shape from the input shape and the arguments (NULL: the input's).
    * 0, or -1 with a reason in why (the parser adds FILE:LINE). */
   int (*shape)(arch_layer *a, char *why, size_t len);
@@ -119,5 +128,8 @@ void layer_words(char *buf, size_t len);
 /* the rows, each in its layer's file */
 extern const layer_ops conv_ops, dwconv_ops, bn_ops, relu_ops, maxpool_ops, dropout_ops, gap_ops,
     dense_ops, softmax_ops;
+/* format v2: merge.c, act.c */
+extern const layer_ops add_ops, mul_ops, concat_ops, sigmoid_ops, leaky_ops, relu6_ops,
+    hswish_ops, silu_ops;
 
 #endif

@@ -11,14 +11,25 @@
 
 /* One value per row of the layer table (layer_table.c), in its order. */
 typedef enum {
-  L_CONV, L_DWCONV, L_BN, L_RELU, L_MAXPOOL, L_DROPOUT, L_GAP, L_DENSE, L_SOFTMAX, L_KINDS
+  L_CONV, L_DWCONV, L_BN, L_RELU, L_MAXPOOL, L_DROPOUT, L_GAP, L_DENSE,
+  /* format v2 */
+  L_ADD, L_MUL, L_CONCAT, L_SIGMOID, L_LEAKY, L_RELU6, L_HSWISH, L_SILU,
+  L_SOFTMAX, L_KINDS
 } layer_kind;
+
+#define ARCH_NAME_MAX 32 /* a tensor name (v2: `@name`), NUL included */
 
 typedef struct {
   layer_kind kind;
   int line;          /* 1-based line in the text, for messages */
+  /* Where the inputs come from (v2): the index of the layer whose output it
+   * reads, -1 for the network's input. v1 text: always the line before. */
+  int src;
+  int src2;          /* merge layers (add, mul, concat): the second input; -2 none */
+  int c2, h2, w2;    /* its shape */
+  char name[ARCH_NAME_MAX]; /* "" or the name this layer's output was given */
   int out, k, s;     /* conv: OUT K STRIDE; dwconv: K STRIDE; maxpool: S; dense: N */
-  float p;           /* dropout probability */
+  float p;           /* dropout probability; leaky's slope */
   int c, h, w;       /* input shape of one sample */
   int oc, oh, ow;    /* output shape of one sample */
 } arch_layer;

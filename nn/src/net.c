@@ -24,7 +24,9 @@ static int fail(char *err, size_t errlen, const char *src, const char *msg) {
 /* Layers that may overwrite their input in place: the input is not needed
  * by anyone's backward. Never layer 0, whose input is the caller's const
  * batch. */
-static int in_place(const layer *l, int i) { return i > 0 && layer_ops_of(l->a.kind)->in_place; }
+static int in_place(const layer *l, int i) {
+  return i > 0 && l->a.src == i - 1 && l[-1].readers == 1 && layer_ops_of(l->a.kind)->in_place;
+}
 
 static layer_needs needs_of(const layer *l, int max_batch) {
   layer_needs need = {0};
@@ -49,6 +51,22 @@ static int alloc_workspace(nn_net *net) {
   if (!net->ws.col || !net->ws_arena) return -1;
   for (int i = 0; i < t; i++) net->ws.col[i] = net->ws_arena + (size_t)i * col;
   net->ws.wflip = net->ws_arena + (size_t)t * col;
+  return 0;
+}
+
+/* A net with branches: an output buffer per layer (before the softmax). */
+static int alloc_dag_outputs(nn_net *net) {
+  size_t total = 0, B = (size_t)net->max_batch;
+  for (int i = 0; i < net->nl - 1; i++) total += B * (size_t)layer_out_size(&net->L[i]);
+  net->val = calloc((size_t)net->nl, sizeof *net->val);
+  net->grad_of = calloc((size_t)net->nl, sizeof *net->grad_of);
+  net->dag_arena = malloc(sizeof(float) * (total ? total : 1));
+  if (!net->val || !net->grad_of || !net->dag_arena) return -1;
+  float *at = net->dag_arena;
+  for (int i = 0; i < net->nl - 1; i++) {
+    net->L[i].act = at;
+    at += B * (size_t)layer_out_size(&net->L[i]);
+  }
   return 0;
 }
 
@@ -80,6 +98,12 @@ int nn_net_create(nn_net **out, const char *arch_text, const char *source_name, 
     feat = o > feat ? o : feat;
   }
   net->max_feat = feat;
+  for (int i = 0; i < net->nl; i++) {
+    const arch_layer *a = &net->L[i].a;
+    if (a->src >= 0) net->L[a->src].readers++;
+    if (a->src2 >= 0) net->L[a->src2].readers++;
+    net->dag |= a->src != i - 1 || a->src2 != -2;
+  }
   fusion_plan(net->L, net->nl);
   if (net_build_tensors(net) || alloc_workspace(net)) goto oom;
   size_t act = (size_t)max_batch * feat, cls = (size_t)max_batch * net->num_classes;
@@ -88,6 +112,7 @@ int nn_net_create(nn_net **out, const char *arch_text, const char *source_name, 
   net->logits = calloc(cls, sizeof(float));
   net->dlogits = calloc(cls, sizeof(float));
   if (!net->ping || !net->pong || !net->logits || !net->dlogits) goto oom;
+  if (net->dag && alloc_dag_outputs(net)) goto oom;
   nn_net_init_params(net, seed);
   rng_seed(&net->dropout_rng, seed ^ DROPOUT_SEED_SALT);
   *out = net;
@@ -114,6 +139,9 @@ void nn_net_destroy(nn_net *net) {
   free(net->ws.col);
   free(net->ws_arena);
   free(net->train_arena);
+  free(net->val);
+  free(net->grad_of);
+  free(net->dag_arena);
   free(net);
 }
 
@@ -136,8 +164,13 @@ static int ensure_training_buffers(nn_net *net) {
     for (int i = 0; i < net->nl - 1; i++) {
       layer *l = &net->L[i];
       size_t o = B * (size_t)layer_out_size(l), saved = needs_of(l, net->max_batch).saved;
-      l->act = in_place(l, i) ? net->L[i - 1].act : TAKE(o);
+      if (net->dag) net->grad_of[i] = TAKE(o); /* its output is already its own */
+      else l->act = in_place(l, i) ? net->L[i - 1].act : TAKE(o);
       if (saved) l->saved = TAKE(saved); /* ints or floats: the same size */
+    }
+    if (net->dag) {
+      net->gtmp = TAKE(B * net->max_feat);
+      net->gtmp2 = TAKE(B * net->max_feat);
     }
     net->gA = TAKE(B * net->max_feat);
     net->gB = TAKE(B * net->max_feat);
@@ -191,6 +224,82 @@ static const float *run_forward(nn_net *net, const float *x, int n, int train) {
   return in;
 }
 
+/* The same for a net with branches: each layer reads its `src` (and `src2`)
+ * from where those layers' outputs are in this pass, and writes its own
+ * buffer; layers that pass their input through (a relu fused into its bn, a
+ * folded bn, dropout at inference) point at it instead. */
+static const float *run_forward_dag(nn_net *net, const float *x, int n, int train) {
+  if (train && net->fixed_dropout) rng_seed(&net->dropout_rng, net->fixed_dropout_seed);
+  for (int i = 0; i < net->nl - 1; i++) {
+    layer *l = &net->L[i];
+    const layer_ops *op = layer_ops_of(l->a.kind);
+    const float *in = l->a.src < 0 ? x : net->val[l->a.src];
+    const float *in2 = l->a.src2 == -2 ? NULL : l->a.src2 < 0 ? x : net->val[l->a.src2];
+    l->deferred = 0;
+    if (l->skip || l->relu_fused || (!train && op->inference_identity) || !op->forward) {
+      net->val[i] = in;
+      continue;
+    }
+    layer_fwd f = {.out = l->act, .in = in, .n = n, .train = train,
+                   .batch_stats = train && i >= net->frozen, .ws = &net->ws,
+                   .rng = &net->dropout_rng, .in2 = in2};
+    op->forward(l, &f);
+    net->val[i] = l->act;
+  }
+  return net->val[net->nl - 2];
+}
+
+/* g += d, count floats */
+static void add_into(float *g, const float *d, size_t count) {
+  for (size_t i = 0; i < count; i++) g[i] += d[i];
+}
+
+/* Backward over branches: each layer's output gradient is the sum of what
+ * its readers send back, so every layer first computes its input gradients
+ * into scratch and adds them into the gradients of the layers it reads. */
+static void run_backward_dag(nn_net *net, const float *x, int n) {
+  (void)x;
+  int lowest = net->want_input_grad ? 0 : net->frozen, last = net->nl - 2;
+  size_t in_count = (size_t)n * net->arch.in_c * net->arch.in_h * net->arch.in_w;
+  for (int i = 0; i <= last; i++)
+    memset(net->grad_of[i], 0, sizeof(float) * (size_t)n * layer_out_size(&net->L[i]));
+  memcpy(net->grad_of[last], net->dlogits, sizeof(float) * (size_t)n * net->num_classes);
+  if (net->want_input_grad) memset(net->input_grad, 0, sizeof(float) * in_count);
+  for (int i = last; i >= lowest; i--) {
+    layer *l = &net->L[i];
+    const layer_ops *op = layer_ops_of(l->a.kind);
+    int src = l->a.src, src2 = l->a.src2;
+    /* where each input's gradient goes; NULL: not wanted (below the lowest
+     * layer that learns, or the input when its gradient is not asked for) */
+    float *to1 = src >= lowest ? net->grad_of[src] : src == -1 && net->want_input_grad ? net->input_grad : NULL;
+    float *to2 = src2 == -2 ? NULL : src2 >= lowest ? net->grad_of[src2]
+                 : src2 == -1 && net->want_input_grad ? net->input_grad : NULL;
+    size_t n1 = src < 0 ? in_count : (size_t)n * layer_out_size(&net->L[src]);
+    size_t n2 = src2 == -2 ? 0 : src2 < 0 ? in_count : (size_t)n * layer_out_size(&net->L[src2]);
+    const float *dout = net->grad_of[i];
+    if (l->relu_fused || !op->backward) { /* passes dout on (a fused relu: its bn masks it) */
+      if (to1) add_into(to1, dout, n1);
+      continue;
+    }
+    if (!to1 && !to2 && !l->w) continue; /* nothing to learn here or below */
+    layer_bwd b = {.din = to1 ? net->gtmp : NULL,
+                   .dout = dout,
+                   .in = src < 0 ? x : net->val[src],
+                   .out = net->val[i],
+                   .n = n,
+                   .param_grads = i >= net->frozen,
+                   .batch_stats = i >= net->frozen,
+                   .ws = &net->ws,
+                   .in2 = src2 == -2 ? NULL : src2 < 0 ? x : net->val[src2],
+                   .din2 = to2 ? net->gtmp2 : NULL};
+    if (!b.din && !l->w && !op->merge) continue;
+    op->backward(l, &b);
+    if (to1) add_into(to1, net->gtmp, n1);
+    if (to2) add_into(to2, net->gtmp2, n2);
+  }
+  net->has_input_grad = net->want_input_grad;
+}
+
 /* From dL/dlogits back to the lowest layer with trainable parameters (its
  * input gradient skipped), or to dL/dx when it is wanted; parameter
  * gradients of frozen layers are left at zero. */
@@ -233,7 +342,7 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *probs) {
   if (!net || !x || !probs || n < 1 || n > net->max_batch) return -1;
   int train = net->training && !net->folded;
   if (train && ensure_training_buffers(net)) return -2;
-  const float *logits = run_forward(net, x, n, train);
+  const float *logits = net->dag ? run_forward_dag(net, x, n, train) : run_forward(net, x, n, train);
   size_t cls = (size_t)n * net->num_classes;
   memcpy(net->logits, logits, sizeof(float) * cls);
   net->last_n = n;
@@ -259,7 +368,7 @@ float nn_net_train_batch(nn_net *net, const float *x, const int *labels, int n,
       if (!(cw[k] >= 0.0f)) return -1.0f;
   if (ensure_training_buffers(net)) return -2.0f;
   memset(net->grads, 0, sizeof(float) * net->nparams);
-  const float *logits = run_forward(net, x, n, 1);
+  const float *logits = net->dag ? run_forward_dag(net, x, n, 1) : run_forward(net, x, n, 1);
   size_t cls = (size_t)n * K;
   memcpy(net->logits, logits, sizeof(float) * cls);
   net->last_n = n;
@@ -267,7 +376,8 @@ float nn_net_train_batch(nn_net *net, const float *x, const int *labels, int n,
   if (probs_out) memcpy(probs_out, net->dlogits, sizeof(float) * cls);
   float l = loss_xent(net->dlogits, net->dlogits, labels, n, K, cw, smoothing,
                       loss ? loss->teacher : NULL, loss ? loss->teacher_weight : 0.0f);
-  run_backward(net, x, n);
+  if (net->dag) run_backward_dag(net, x, n);
+  else run_backward(net, x, n);
   return l;
 }
 
@@ -295,7 +405,8 @@ int nn_net_layer(const nn_net *net, int i, nn_layer_info *out) {
   const arch_layer *a = &net->L[i].a;
   *out = (nn_layer_info){.kind = layer_ops_of(a->kind)->word, .out = a->out, .k = a->k,
                          .stride = a->s, .p = a->p, .c = a->c, .h = a->h, .w = a->w,
-                         .oc = a->oc, .oh = a->oh, .ow = a->ow};
+                         .oc = a->oc, .oh = a->oh, .ow = a->ow, .src = a->src,
+                         .src2 = a->src2 == -2 ? -2 : a->src2};
   return 0;
 }
 

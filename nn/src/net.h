@@ -42,6 +42,15 @@ struct nn_net {
   int want_input_grad;    /* compute it (nn_net_want_input_grad) */
   int has_input_grad;     /* the last batch computed it */
 
+  /* v2 text with branches (a `from` or a merge layer): every layer keeps its
+   * own output (l->act, allocated with the net) and, in training, its own
+   * output gradient; fusion only where the layers form a chain link. */
+  int dag;
+  const float **val;      /* [nl] where each layer's output of this pass is */
+  float *dag_arena;       /* the layers' outputs */
+  float **grad_of;        /* [nl] training: each layer's output gradient */
+  float *gtmp, *gtmp2;    /* training: an input gradient before it is added in */
+
   nn_rng dropout_rng;
   int fixed_dropout;      /* test hook: reseed the dropout PRNG every forward */
   uint64_t fixed_dropout_seed;

@@ -108,9 +108,14 @@ static void randomise_bn(nn_net *net) {
   }
 }
 
-static void test_fold(void) {
-  const char *arch = "input 16 16 3\nconv 8 3 1\nbn\nrelu\ndwconv 3 2\nbn\nrelu\n"
-                     "conv 12 1 1\nbn\nmaxpool 2\nrelu\nbn\nconv 6 3 1\nrelu\ngap\ndense classes\nsoftmax\n";
+/* v2: a conv read by its bn and by an add (not folded: the add needs the
+ * conv's own output), a bn + relu whose bn is read twice (not fused), a bn
+ * after a `from` (folded into the conv it reads), a gate. */
+static const char fold_arch_v2[] =
+    "input 16 16 3\nconv 8 3 1 @c\nbn\nadd c\nrelu\nconv 8 3 1\nbn @b\nrelu\nadd b\n"
+    "conv 12 1 2 from c\nbn\nrelu @m\ngap\nsigmoid\nmul m\nconv 6 3 1\nrelu\ngap\ndense classes\nsoftmax\n";
+
+static void test_fold(const char *arch) {
   int n = 3, K = 5;
   nn_net *net = make(arch, K, n, 11);
   randomise_bn(net);
@@ -579,7 +584,9 @@ static void test_adamw_formula(void) {
 int main(void) {
   nn_set_threads(2);
   test_learns();
-  test_fold();
+  test_fold("input 16 16 3\nconv 8 3 1\nbn\nrelu\ndwconv 3 2\nbn\nrelu\n"
+            "conv 12 1 1\nbn\nmaxpool 2\nrelu\nbn\nconv 6 3 1\nrelu\ngap\ndense classes\nsoftmax\n");
+  test_fold(fold_arch_v2);
   test_single_vs_batch();
   test_copy_matching();
   test_frozen_and_modes();

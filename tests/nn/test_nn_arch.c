@@ -73,7 +73,42 @@ int main(void) {
          "t.arch:3: dense: the network ends with 5 outputs but the model has 7 classes");
   reject("input 8 8 1\ndense classes\ndense 4\nsoftmax\n", 7, "t.arch:3: dense: the network ends with 4 outputs");
   reject("input 8 8 1\nconv 4 3 1\nconv 4 3 1\nconv 4 3 1\nconv 4 3 1\nconv 4 3 1\nconv 4 3 1\n"
-         "conv 4 3 1\nconv 4 3 1\nconv 4 3 1 1 1 1 1 1 1\n", 3, "t.arch:10: too many words");
+         "conv 4 3 1\nconv 4 3 1\nconv 4 3 1 1 1 1 1 1 1 1 1 1 1\n", 3, "t.arch:10: too many words");
+  /* format v2: names, `from`, merge layers */
+  reject("input 8 8 1\nconv 4 3 1\nadd b\ngap\ndense classes\nsoftmax\n", 3,
+         "t.arch:3: add: no tensor named 'b' before this line");
+  reject("input 8 8 1\nconv 4 3 1 @a\nconv 4 3 1 @a\n", 3, "t.arch:3: conv: the name 'a' is taken (line 2)");
+  reject("input 8 8 1\nconv 4 3 1 @1a\n", 3, "t.arch:2: conv: '@1a' is not a tensor name");
+  reject("input 8 8 1\nconv 4 3 1 @input\n", 3, "is not a tensor name");
+  reject("input 8 8 1\nconv 4 3 1 @a @b\n", 3, "t.arch:2: conv: one name per line");
+  reject("input 8 8 1\nconv 4 3 1 from\n", 3, "t.arch:2: conv: 'from' needs a tensor name");
+  reject("input 8 8 1\nconv 4 3 1 @a\nconv 6 3 2\nadd a\n", 3,
+         "t.arch:4: add: the shapes differ (6x4x4 and 4x8x8)");
+  reject("input 8 8 1\nconv 4 3 1 @a\nconv 3 3 1\nmul a\n", 3, "t.arch:4: mul: the shapes");
+  reject("input 8 8 1\nconv 4 3 1 @a\nconv 3 3 2\nconcat a\n", 3, "t.arch:4: concat: the maps differ in size");
+  reject("input 8 8 1\nconv 4 3 1\nadd\n", 3, "t.arch:3: add: expected 'add NAME'");
+  reject("input 8 8 1\nconv 4 3 1 @a\ngap\ndense classes\nsoftmax from a\n", 3,
+         "softmax: it reads the line before it");
+  reject("input 8 8 1\nleaky 1.5\n", 3, "t.arch:2: leaky: A 1.5 is out of range");
+  {
+    /* a residual block, a branch from the input and a gate: shapes and
+     * what nn_net_layer reports of each line's inputs */
+    nn_net *net = accept("input 8 8 1\nconv 4 3 1 @a\nrelu\nconv 4 3 1\nadd a\n"
+                         "conv 2 3 1 from input @b\nconcat b\nconv 6 3 2 @m\ngap\nsigmoid\nmul m\n"
+                         "gap\ndense classes\nsoftmax\n", 3);
+    if (net) {
+      nn_layer_info l;
+      nn_net_layer(net, 3, &l);
+      CHECK(!strcmp(l.kind, "add") && l.src == 2 && l.src2 == 0 && l.oc == 4, "add: src %d src2 %d", l.src, l.src2);
+      nn_net_layer(net, 4, &l);
+      CHECK(!strcmp(l.kind, "conv") && l.src == -1 && l.c == 1, "from input: src %d c %d", l.src, l.c);
+      nn_net_layer(net, 5, &l);
+      CHECK(!strcmp(l.kind, "concat") && l.src == 4 && l.src2 == 4 && l.oc == 4, "concat b (itself): %d", l.oc);
+      nn_net_layer(net, 9, &l);
+      CHECK(!strcmp(l.kind, "mul") && l.oc == 6 && l.oh == 4 && l.ow == 4, "mul: %dx%dx%d", l.oc, l.oh, l.ow);
+      nn_net_destroy(net);
+    }
+  }
   reject("input 0 8 1\n", 3, "t.arch:1: input: H 0 is out of range");
   reject("input 8 8 1\nsoftmax\n", 3, "t.arch:2: softmax: there is no layer before it");
 

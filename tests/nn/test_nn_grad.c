@@ -167,6 +167,21 @@ int main(void) {
   check_net("maxpool-even", "input 8 8 1\nconv 4 3 1\nmaxpool 2\nconv 3 3 1\nmaxpool 2\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("dropout", "input 5 5 1\nconv 6 3 1\nrelu\ngap\ndropout 0.5\ndense 8\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
   check_net("dense", "input 4 5 3\ndense 6\nrelu\ndense classes\nsoftmax\n", 3, 0, tol);
+  /* format v2: branches and the layers that merge them. A residual block
+   * (the shortcut named `a`, bn + relu chained inside the block); a strided
+   * projection shortcut read `from` an earlier tensor; the input itself
+   * added back (its gradient is the sum of two paths); squeeze-and-
+   * excitation (a C x 1 x 1 gate, sigmoid, multiplied into the map it
+   * came from); concatenation with a branch from the input; the new
+   * activations; batch norms frozen below a branch. */
+  check_net("residual", "input 6 6 3\nconv 4 3 1\nbn\nrelu @a\nconv 4 3 1\nbn\nrelu\nconv 4 3 1\nbn\nadd a\nrelu\ngap\ndense classes\nsoftmax\n", 4, 0, tol);
+  check_net("projection", "input 7 7 1\nconv 4 3 1\nrelu @x\nconv 6 3 2\nbn\nrelu\nconv 6 3 1 @main\nconv 6 1 2 from x\nbn\nadd main\nrelu\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
+  check_net("add-input", "input 5 5 1\nconv 1 3 1\nadd input\nrelu\nconv 3 3 2\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
+  check_net("squeeze-excite", "input 6 6 3\nconv 6 3 1\nrelu @f\ngap\ndense 3\nrelu\ndense 6\nsigmoid\nmul f\nconv 4 3 1\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
+  check_net("mul-same", "input 5 5 3\nconv 4 3 1 @a\nconv 4 3 1 from input\nsigmoid\nmul a\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
+  check_net("concat", "input 6 6 3\nconv 4 3 1 @a\nconv 3 3 1 from input\nconcat a\nleaky 0.1\nconv 4 1 1\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
+  check_net("activations", "input 5 5 1\nconv 4 3 1\nrelu6\nconv 4 3 1\nhswish\nconv 4 3 1\nsilu\nconv 4 1 1\nsigmoid\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
+  check_net("residual-frozen", "input 6 6 3\nconv 4 3 1\nbn\nrelu @a\nconv 4 3 1\nbn\nadd a\nrelu\ngap\ndense classes\nsoftmax\n", 4, 3, tol);
   /* one-row im2col tiles, as large planes take them: one sample per GEMM
    * needs 16x16 planes; the 9-in conv goes through the flipped-kernel dx */
   conv_set_tile_bytes(1);
