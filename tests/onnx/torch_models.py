@@ -54,6 +54,50 @@ class MiniXception(nn.Module):
         return self.f(x)
 
 
+class Residual(nn.Module):
+    """residual blocks: an identity shortcut and a strided 1x1 projection"""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.a = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                               nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8))
+        self.b = nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16),
+                               nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.BatchNorm2d(16))
+        self.proj = nn.Sequential(nn.Conv2d(8, 16, 1, stride=2), nn.BatchNorm2d(16))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 7))
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.relu(x + self.a(x))
+        x = torch.relu(self.b(x) + self.proj(x))
+        return torch.softmax(self.head(x), dim=1)
+
+
+class Gates(nn.Module):
+    """squeeze-and-excitation (1x1 convolutions, sigmoid, multiply), two
+    branches concatenated, LeakyReLU, ReLU6, Hardswish, SiLU, a mean over
+    the map"""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(8, 4, 1), nn.ReLU(),
+                                nn.Conv2d(4, 8, 1), nn.Sigmoid())
+        self.left = nn.Sequential(nn.Conv2d(8, 6, 3, padding=1), nn.LeakyReLU(0.1))
+        self.right = nn.Sequential(nn.Conv2d(8, 4, 1), nn.ReLU6())
+        self.tail = nn.Sequential(nn.Conv2d(10, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8),
+                                  nn.Hardswish(), nn.Conv2d(8, 8, 1), nn.SiLU())
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = self.c1(x)
+        x = x * self.se(x)
+        x = torch.cat([self.left(x), self.right(x)], dim=1)
+        x = self.tail(x).mean((2, 3))
+        return torch.softmax(self.fc(x), dim=1)
+
+
 class MatMulHead(nn.Module):
     """a dense head written as x @ W + b (MatMul and Add), a hidden layer,
     a temperature division before the softmax."""
@@ -75,7 +119,9 @@ class MatMulHead(nn.Module):
 NETS = [("plain_bn", Plain, (1, 24, 24), False), ("plain_folded", Plain, (1, 24, 24), True),
         ("xception_dw", MiniXception, (3, 16, 16), False),
         ("xception_dw_folded", MiniXception, (3, 16, 16), True),
-        ("matmul_head", MatMulHead, (1, 16, 16), True)]
+        ("matmul_head", MatMulHead, (1, 16, 16), True),
+        ("residual_bn", Residual, (1, 16, 16), False), ("residual_folded", Residual, (1, 16, 16), True),
+        ("gates", Gates, (3, 12, 12), False)]
 
 
 def randomise_bn(model, g):
@@ -108,7 +154,7 @@ def main():
         # folded: PyTorch's default (batch norms folded into the convolutions);
         # otherwise the graph keeps its BatchNormalization nodes
         torch.onnx.export(model, x, path, input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, opset_version=13,
+                          dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, opset_version=14,
                           do_constant_folding=fold,
                           training=torch.onnx.TrainingMode.EVAL if fold else
                           torch.onnx.TrainingMode.PRESERVE)

@@ -24,6 +24,8 @@ typedef struct {
   const nn_net *net;
   char *err;
   size_t errlen;
+  int opset;     /* EXPORT_OPSET, or higher when an operator needs it */
+  int have_clip; /* relu6's bounds are in the graph */
 } exporter;
 
 static const float *tensor_data(const nn_net *net, int layer, const char *what) {
@@ -46,31 +48,64 @@ static char *param(exporter *e, int layer, const char *what, const int64_t *dims
   return name;
 }
 
+/* One layer's output in the graph being built: its value name and whether
+ * it is [N, C, H, W] (else [N, features], after a dense layer). */
+typedef struct {
+  const char *name;
+  int rank4;
+} value;
+
+/* v as [N, C, H, W] (a Reshape of a dense layer's [N, F] to [N, F, 1, 1]). */
+static value as_map(exporter *e, value v, int c, int h, int w, int first) {
+  if (v.rank4) return v;
+  onnx_graph_builder *g = e->g;
+  int64_t shape[4] = {0, c, h, w}; /* 0: keep N */
+  char *sname = arena_printf(g->arena, "shape_%dx%dx%d", c, h, w);
+  if (first && sname) {
+    int seen = 0; /* one initializer per shape */
+    for (size_t i = 0; i < g->n_inits; i++) seen |= !strcmp(g->inits[i]->name, sname);
+    if (!seen) builder_int64_init(g, sname, (int64_t[]){4}, 1, shape);
+  }
+  char *y = builder_name(g, "reshape");
+  builder_node(g, "Reshape", (const char *[]){v.name, sname, NULL}, (const char *[]){y, NULL});
+  return (value){y, 1};
+}
+
+/* A constant scalar initializer (added once, on the first pass). */
+static const char *scalar(exporter *e, const char *name, float v, int first) {
+  if (first) builder_float_init(e->g, name, NULL, 0, &v);
+  return name;
+}
+
 /* The nodes of one pass of the net over the value `x`; returns the name of
- * its logits ([N, classes]). Initializers are added only on the first pass
- * (`first`); the mirrored pass refers to the same names. */
+ * its logits ([N, classes]). Each layer reads its source's value (the line
+ * before, or the one `from` names); merges read two. Initializers are added
+ * only on the first pass (`first`); the mirrored pass refers to the same
+ * names. */
 static char *emit_layers(exporter *e, const char *x, int first) {
   onnx_graph_builder *g = e->g;
-  const char *cur = x;
-  int rank4 = 1; /* the current value is [N, C, H, W] (else [N, features]) */
   int nl = nn_net_num_layers(e->net);
+  value *vals = arena_alloc(g->arena, (size_t)nl * sizeof *vals);
+  if (!vals) return NULL;
+  value input = {x, 1}, cur = input;
   for (int i = 0; i < nl; i++) {
     nn_layer_info l;
     nn_net_layer(e->net, i, &l);
     const char *kind = l.kind;
-    if (!strcmp(kind, "softmax") || !strcmp(kind, "dropout")) continue;
-    int needs4 = strcmp(kind, "dense") && strcmp(kind, "relu") && strcmp(kind, "bn");
-    if (needs4 && !rank4) { /* a map after a dense layer: [N, F] -> [N, F, 1, 1] */
-      int64_t shape[4] = {0, l.c, l.h, l.w}; /* 0: keep N */
-      char *sname = arena_printf(g->arena, "shape_%d", i);
-      if (first) builder_int64_init(g, sname, (int64_t[]){4}, 1, shape);
-      char *y = builder_name(g, "reshape");
-      builder_node(g, "Reshape", (const char *[]){cur, sname, NULL}, (const char *[]){y, NULL});
-      cur = y;
-      rank4 = 1;
+    value in = l.src < 0 ? input : vals[l.src];
+    if (!strcmp(kind, "softmax")) break;
+    if (!strcmp(kind, "dropout")) { /* the identity at inference */
+      vals[i] = cur = in;
+      continue;
     }
+    int elementwise = !strcmp(kind, "relu") || !strcmp(kind, "bn") || !strcmp(kind, "sigmoid") ||
+                      !strcmp(kind, "leaky") || !strcmp(kind, "relu6") ||
+                      !strcmp(kind, "hswish") || !strcmp(kind, "silu");
+    int merge = !strcmp(kind, "add") || !strcmp(kind, "mul") || !strcmp(kind, "concat");
+    if (!elementwise && strcmp(kind, "dense")) in = as_map(e, in, l.c, l.h, l.w, first);
     char *y = builder_name(g, kind);
     if (!y) return NULL;
+    int rank4 = in.rank4;
     if (!strcmp(kind, "conv") || !strcmp(kind, "dwconv")) {
       int dw = !strcmp(kind, "dwconv");
       int64_t wd[4] = {l.oc, dw ? 1 : l.c, l.k, l.k}, bd[1] = {l.oc};
@@ -80,7 +115,7 @@ static char *emit_layers(exporter *e, const char *x, int first) {
                             : arena_printf(g->arena, "%d.%s.bias", i, kind);
       if (!w || !b) return NULL;
       Onnx__NodeProto *n =
-          builder_node(g, "Conv", (const char *[]){cur, w, b, NULL}, (const char *[]){y, NULL});
+          builder_node(g, "Conv", (const char *[]){in.name, w, b, NULL}, (const char *[]){y, NULL});
       int64_t p = l.k / 2;
       node_attr_ints(g, n, "kernel_shape", (int64_t[]){l.k, l.k}, 2);
       node_attr_ints(g, n, "pads", (int64_t[]){p, p, p, p}, 4);
@@ -89,31 +124,63 @@ static char *emit_layers(exporter *e, const char *x, int first) {
       node_attr_int(g, n, "group", dw ? l.c : 1);
     } else if (!strcmp(kind, "bn")) {
       static const char *what[4] = {"bn.gamma", "bn.beta", "bn.running_mean", "bn.running_var"};
-      const char *in[6] = {cur};
+      const char *ins[6] = {in.name};
       int64_t d[1] = {l.c};
       for (int k = 0; k < 4; k++) {
-        in[k + 1] = first ? param(e, i, what[k], d, 1) : arena_printf(g->arena, "%d.%s", i, what[k]);
-        if (!in[k + 1]) return NULL;
+        ins[k + 1] = first ? param(e, i, what[k], d, 1) : arena_printf(g->arena, "%d.%s", i, what[k]);
+        if (!ins[k + 1]) return NULL;
       }
-      Onnx__NodeProto *n = builder_node(g, "BatchNormalization", in, (const char *[]){y, NULL});
+      Onnx__NodeProto *n = builder_node(g, "BatchNormalization", ins, (const char *[]){y, NULL});
       node_attr_float(g, n, "epsilon", ONNX_BN_EPSILON);
-    } else if (!strcmp(kind, "relu")) {
-      builder_node(g, "Relu", (const char *[]){cur, NULL}, (const char *[]){y, NULL});
+    } else if (!strcmp(kind, "relu") || !strcmp(kind, "sigmoid")) {
+      builder_node(g, kind[0] == 'r' ? "Relu" : "Sigmoid", (const char *[]){in.name, NULL},
+                   (const char *[]){y, NULL});
+    } else if (!strcmp(kind, "leaky")) {
+      Onnx__NodeProto *n =
+          builder_node(g, "LeakyRelu", (const char *[]){in.name, NULL}, (const char *[]){y, NULL});
+      node_attr_float(g, n, "alpha", l.p);
+    } else if (!strcmp(kind, "relu6")) {
+      const char *lo = scalar(e, "clip_min", 0.0f, first && !e->have_clip);
+      const char *hi = scalar(e, "clip_max", 6.0f, first && !e->have_clip);
+      e->have_clip = 1;
+      builder_node(g, "Clip", (const char *[]){in.name, lo, hi, NULL}, (const char *[]){y, NULL});
+    } else if (!strcmp(kind, "hswish")) {
+      builder_node(g, "HardSwish", (const char *[]){in.name, NULL}, (const char *[]){y, NULL});
+      e->opset = 14; /* HardSwish is an opset-14 operator */
+    } else if (!strcmp(kind, "silu")) { /* x * sigmoid(x) */
+      char *s2 = builder_name(g, "sigmoid");
+      builder_node(g, "Sigmoid", (const char *[]){in.name, NULL}, (const char *[]){s2, NULL});
+      builder_node(g, "Mul", (const char *[]){in.name, s2, NULL}, (const char *[]){y, NULL});
+    } else if (merge) {
+      value other = l.src2 < 0 ? input : vals[l.src2];
+      /* both as maps unless both are [N, F] (a dense layer's) */
+      if (in.rank4 || other.rank4) {
+        in = as_map(e, in, l.c, l.h, l.w, first);
+        nn_layer_info o;
+        if (l.src2 >= 0) nn_net_layer(e->net, l.src2, &o);
+        other = as_map(e, other, l.src2 >= 0 ? o.oc : nn_net_input_c(e->net),
+                       l.src2 >= 0 ? o.oh : nn_net_input_h(e->net),
+                       l.src2 >= 0 ? o.ow : nn_net_input_w(e->net), first);
+        rank4 = 1;
+      }
+      const char *op = !strcmp(kind, "add") ? "Add" : !strcmp(kind, "mul") ? "Mul" : "Concat";
+      Onnx__NodeProto *n =
+          builder_node(g, op, (const char *[]){in.name, other.name, NULL}, (const char *[]){y, NULL});
+      if (op[0] == 'C') node_attr_int(g, n, "axis", 1);
     } else if (!strcmp(kind, "maxpool")) {
       Onnx__NodeProto *n =
-          builder_node(g, "MaxPool", (const char *[]){cur, NULL}, (const char *[]){y, NULL});
+          builder_node(g, "MaxPool", (const char *[]){in.name, NULL}, (const char *[]){y, NULL});
       node_attr_ints(g, n, "kernel_shape", (int64_t[]){l.stride, l.stride}, 2);
       node_attr_ints(g, n, "strides", (int64_t[]){l.stride, l.stride}, 2);
     } else if (!strcmp(kind, "gap")) {
-      builder_node(g, "GlobalAveragePool", (const char *[]){cur, NULL}, (const char *[]){y, NULL});
+      builder_node(g, "GlobalAveragePool", (const char *[]){in.name, NULL}, (const char *[]){y, NULL});
     } else if (!strcmp(kind, "dense")) {
-      if (rank4) {
+      if (in.rank4) {
         char *f = builder_name(g, "flatten");
         Onnx__NodeProto *n =
-            builder_node(g, "Flatten", (const char *[]){cur, NULL}, (const char *[]){f, NULL});
+            builder_node(g, "Flatten", (const char *[]){in.name, NULL}, (const char *[]){f, NULL});
         node_attr_int(g, n, "axis", 1);
-        cur = f;
-        rank4 = 0;
+        in = (value){f, 0};
       }
       int64_t wd[2] = {l.oc, (int64_t)l.c * l.h * l.w}, bd[1] = {l.oc};
       const char *w = first ? param(e, i, "dense.weight", wd, 2)
@@ -122,22 +189,23 @@ static char *emit_layers(exporter *e, const char *x, int first) {
                             : arena_printf(g->arena, "%d.dense.bias", i);
       if (!w || !b) return NULL;
       Onnx__NodeProto *n =
-          builder_node(g, "Gemm", (const char *[]){cur, w, b, NULL}, (const char *[]){y, NULL});
+          builder_node(g, "Gemm", (const char *[]){in.name, w, b, NULL}, (const char *[]){y, NULL});
       node_attr_int(g, n, "transB", 1);
+      rank4 = 0;
     } else {
       snprintf(e->err, e->errlen, "layer %d: kind '%s' has no ONNX form", i, kind);
       return NULL;
     }
-    cur = y;
+    vals[i] = cur = (value){y, rank4};
   }
-  if (rank4) { /* logits straight from a map of classes x 1 x 1 */
+  if (cur.rank4) { /* logits straight from a map of classes x 1 x 1 */
     char *f = builder_name(g, "flatten");
     Onnx__NodeProto *n =
-        builder_node(g, "Flatten", (const char *[]){cur, NULL}, (const char *[]){f, NULL});
+        builder_node(g, "Flatten", (const char *[]){cur.name, NULL}, (const char *[]){f, NULL});
     node_attr_int(g, n, "axis", 1);
-    cur = f;
+    return f;
   }
-  return (char *)cur;
+  return (char *)cur.name;
 }
 
 /* logits / temperature, softmax over the classes; returns the probabilities. */
@@ -179,7 +247,7 @@ int nn_onnx_export_buffer(const nn_model *model, const char *version, unsigned c
   }
   onnx_arena arena = {0};
   onnx_graph_builder g = {.arena = &arena};
-  exporter e = {.g = &g, .net = net, .err = err, .errlen = errlen};
+  exporter e = {.g = &g, .net = net, .err = err, .errlen = errlen, .opset = EXPORT_OPSET};
   err[0] = '\0';
   int C = nn_net_input_c(net), H = nn_net_input_h(net), W = nn_net_input_w(net);
 
@@ -260,7 +328,7 @@ int nn_onnx_export_buffer(const nn_model *model, const char *version, unsigned c
   m->ir_version = EXPORT_IR_VERSION;
   opset->domain = arena_strdup(&arena, "");
   opset->has_version = 1;
-  opset->version = EXPORT_OPSET;
+  opset->version = e.opset;
   opsets[0] = opset;
   m->opset_import = opsets;
   m->n_opset_import = 1;

@@ -1,18 +1,20 @@
 /* onnx_import: an ONNX graph into an nn_model.
  *
- * The graph must be a chain from its one input to its one output: each node
- * takes the value the node before it made, plus constants (initializers or
- * Constant nodes, folded here). Each node maps onto an nn layer (Conv to
- * conv or dwconv, BatchNormalization to bn, Gemm or MatMul + Add to dense,
- * ...) or onto nothing (Flatten, Dropout, Identity); a Div or Mul by a
- * scalar before the final Softmax is the temperature. The mirrored second
- * pass of emocam's own exports (Gather of the input along the width, the
- * same layers on the same initializers, the mean of the two softmaxes) is
- * recognised and becomes flip averaging, so an export imports as the model
- * it was. Anything else is an error naming the node and its operator.
- * The architecture text is written from the layers, the net built with nn,
- * and the tensors copied in by name. */
+ * The graph's nodes are read in their (topological) order from its one
+ * input: each node reads values made by earlier nodes plus constants
+ * (initializers or Constant nodes, folded here) and maps onto nn layers
+ * (onnx_ops.c): a layer reads the layer that made its value (`from` in the
+ * architecture text when that is not the line before; Add, Mul and Concat
+ * of two values are merge layers). A Softmax ends the network; a Div or Mul
+ * by a scalar before it is the temperature. The mirrored second pass of
+ * emocam's own exports (a Gather of the input along the width, then the
+ * same nodes on the same initializers, then the mean of the two softmaxes)
+ * is recognised node by node and becomes flip averaging, so an export
+ * imports as the model it was. Anything else is an error naming the node
+ * and its operator. The architecture text is written from the layers, the
+ * net built by nn, and the tensors copied in by name. */
 #include "nn_onnx.h"
+#include "onnx_import.h"
 #include "onnx_names.h"
 #include "onnx_tensor.h"
 
@@ -24,54 +26,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "onnx.pb-c.h"
-
 #define MIN_OPSET 7 /* the mapped operators mean the same from 7 on (BatchNormalization's spatial checked) */
 #define MAX_OPSET 17
-#define MAX_LAYERS 512
-#define ARCH_TEXT_MAX (MAX_LAYERS * 40 + 64)
+#define MAX_NODES 8192
+#define ARCH_TEXT_MAX (IMPORT_MAX_LAYERS * 56 + 64)
 
-static const char supported[] =
-    "Conv (group 1 or depthwise, square odd kernel, padding K/2), BatchNormalization, Relu, "
-    "MaxPool (kernel = stride, no padding), GlobalAveragePool, Flatten, Reshape to two "
-    "dimensions, Gemm, MatMul (+ Add of a bias), Dropout, Identity, Constant, Softmax "
-    "(last; a Div or Mul by a scalar before it is the temperature)";
+const char *nn_onnx_operators(void) { return import_supported; }
 
-const char *nn_onnx_operators(void) { return supported; }
-
-/* One nn layer as read from the graph, with its tensors (owned). */
-typedef struct {
-  const char *kind; /* nn's word */
-  int out, k, s;
-  int c, h, w, oc, oh, ow;
-  float *t[4];      /* conv/dwconv/dense: weight, bias; bn: gamma, beta, mean, var */
-  long tn[4];
-  char sig[160];    /* op and initializer names, to compare the mirrored pass */
-} ilayer;
-
-typedef struct {
-  ilayer L[MAX_LAYERS];
-  int n;
-  float temperature;
-  int softmax;      /* ended with a Softmax */
-} chain;
-
-typedef struct {
-  const char *file;
-  char *err;
-  size_t errlen;
-  const Onnx__GraphProto *g;
-  /* constants: initializers, then Constant nodes' outputs */
-  const char **cname;
-  const Onnx__TensorProto **ctensor;
-  size_t nconst;
-  size_t next;      /* the next node to read */
-  int in_c, in_h, in_w;
-  const char *input;
-} importer;
-
-static int fail(importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(importer *im, const char *fmt, ...) {
+int import_fail(importer *im, const char *fmt, ...) {
   char msg[NN_ERR_LEN];
   va_list ap;
   va_start(ap, fmt);
@@ -81,412 +43,56 @@ static int fail(importer *im, const char *fmt, ...) {
   return -1;
 }
 
-static const char *node_label(const Onnx__NodeProto *n) {
+const char *node_label(const Onnx__NodeProto *n) {
   if (n->name && n->name[0]) return n->name;
   return n->n_output && n->output[0] ? n->output[0] : "(unnamed)";
 }
 
-/* fail() with "node 'NAME' (OP): " in front. */
-#define NODE_FAIL(im, n, fmt, ...)                                                              \
-  fail(im, "node '%s' (%s): " fmt, node_label(n), (n)->op_type ? (n)->op_type : "?", __VA_ARGS__)
+int is_op(const Onnx__NodeProto *n, const char *op) { return n->op_type && !strcmp(n->op_type, op); }
 
-static const Onnx__TensorProto *constant(const importer *im, const char *name) {
+const Onnx__TensorProto *import_constant(const importer *im, const char *name) {
   if (!name) return NULL;
   for (size_t i = 0; i < im->nconst; i++)
     if (!strcmp(im->cname[i], name)) return im->ctensor[i];
   return NULL;
 }
 
-/* The floats of the constant `name`, which must hold `want` elements (-1:
- * any, count in *got); NULL after fail(). */
-static float *const_floats(importer *im, const Onnx__NodeProto *n, const char *name, long want,
-                           long *got, const char *role) {
-  const Onnx__TensorProto *t = constant(im, name);
-  if (!t) {
-    NODE_FAIL(im, n, "its %s '%s' is not a constant (initializer or Constant): nn needs fixed "
-                     "weights", role, name ? name : "");
-    return NULL;
-  }
-  char why[256];
-  long count = 0;
-  float *v = tensor_floats(t, &count, why, sizeof why);
-  if (!v) {
-    NODE_FAIL(im, n, "its %s '%s' %s", role, name, why);
-    return NULL;
-  }
-  if (want >= 0 && count != want) {
-    NODE_FAIL(im, n, "its %s '%s' has %ld values, expected %ld", role, name, count, want);
-    free(v);
-    return NULL;
-  }
-  if (got) *got = count;
-  return v;
+ivalue *import_value(importer *im, const char *name) {
+  if (!name) return NULL;
+  for (size_t i = im->nvals; i-- > 0;) /* the latest first: names are unique anyway */
+    if (!strcmp(im->vals[i].name, name)) return &im->vals[i];
+  return NULL;
 }
 
-static void layer_free(ilayer *l) {
-  for (int k = 0; k < 4; k++) free(l->t[k]);
-  memset(l, 0, sizeof *l);
-}
-
-static void chain_free(chain *c) {
-  for (int i = 0; i < c->n; i++) layer_free(&c->L[i]);
-  c->n = 0;
-}
-
-/* A new layer reading shape (c, h, w); NULL after fail() when the chain is full. */
-static ilayer *push_layer(importer *im, chain *ch, const Onnx__NodeProto *n, const char *kind,
-                          int c, int h, int w) {
-  if (ch->n == MAX_LAYERS) {
-    NODE_FAIL(im, n, "more than %d layers", MAX_LAYERS);
-    return NULL;
+int import_add_value(importer *im, ivalue v) {
+  if (import_value(im, v.name) || import_constant(im, v.name))
+    return import_fail(im, "value '%s' is made twice (not a valid graph)", v.name);
+  if (im->nvals == im->capvals) {
+    size_t cap = im->capvals ? im->capvals * 2 : 64;
+    ivalue *b = realloc(im->vals, cap * sizeof *b);
+    if (!b) return import_fail(im, "out of memory");
+    im->vals = b;
+    im->capvals = cap;
   }
-  ilayer *l = &ch->L[ch->n++];
-  memset(l, 0, sizeof *l);
-  l->kind = kind;
-  l->c = l->oc = c;
-  l->h = l->oh = h;
-  l->w = l->ow = w;
-  snprintf(l->sig, sizeof l->sig, "%s", n->op_type);
-  for (size_t i = 1; i < n->n_input; i++) {
-    size_t at = strlen(l->sig);
-    snprintf(l->sig + at, sizeof l->sig - at, " %s", n->input[i] ? n->input[i] : "");
-  }
-  return l;
-}
-
-/* ---- one operator each ------------------------------------------------------ */
-
-typedef struct {
-  int c, h, w;  /* the current value: [N, c, h, w], or [N, c*h*w] when flat */
-  int flat;
-} value_shape;
-
-static int read_conv(importer *im, chain *ch, const Onnx__NodeProto *n, value_shape *v) {
-  char why[256] = "";
-  if (n->n_input < 2) return NODE_FAIL(im, n, "%s", "needs a weight input");
-  const Onnx__TensorProto *wt = constant(im, n->input[1]);
-  if (!wt || wt->n_dims != 4)
-    return NODE_FAIL(im, n, "weight '%s' must be a constant of 4 dimensions", n->input[1]);
-  int64_t oc = wt->dims[0], per = wt->dims[1], kh = wt->dims[2], kw = wt->dims[3];
-  int64_t group, dil_ok = 1;
-  const int64_t *ks, *st, *pads, *dil;
-  size_t nks, nst, npads, ndil;
-  if (attr_int(n, "group", 1, &group, why, sizeof why) || attr_ints(n, "kernel_shape", &ks, &nks, why, sizeof why) ||
-      attr_ints(n, "strides", &st, &nst, why, sizeof why) || attr_ints(n, "pads", &pads, &npads, why, sizeof why) ||
-      attr_ints(n, "dilations", &dil, &ndil, why, sizeof why))
-    return NODE_FAIL(im, n, "%s", why);
-  for (size_t i = 0; i < ndil; i++) dil_ok &= dil[i] == 1;
-  if (!dil_ok) return NODE_FAIL(im, n, "%s", "dilations other than 1 are not supported");
-  if (kh != kw || kh < 1 || kh > 15 || kh % 2 == 0)
-    return NODE_FAIL(im, n, "kernel %lldx%lld is not supported (square, odd, 1..15)",
-                     (long long)kh, (long long)kw);
-  if (nks && (nks != 2 || ks[0] != kh || ks[1] != kw))
-    return NODE_FAIL(im, n, "%s", "kernel_shape does not match the weight");
-  int64_t s = nst ? st[0] : 1;
-  if (nst && (nst != 2 || st[1] != s)) return NODE_FAIL(im, n, "%s", "strides must be equal in both dimensions");
-  if (s < 1 || s > 16) return NODE_FAIL(im, n, "stride %lld is not supported (1..16)", (long long)s);
-  int64_t p = kh / 2;
-  const Onnx__AttributeProto *ap = node_attr(n, "auto_pad");
-  if (ap && ap->has_s && ap->s.len && !(ap->s.len == 6 && !memcmp(ap->s.data, "NOTSET", 6)))
-    return NODE_FAIL(im, n, "auto_pad '%.*s' is not supported: give explicit pads of K/2",
-                     (int)(ap->s.len > 20 ? 20 : ap->s.len), (const char *)ap->s.data);
-  if (npads != 4 || pads[0] != p || pads[1] != p || pads[2] != p || pads[3] != p)
-    return NODE_FAIL(im, n, "padding must be K/2 = %lld on every side (nn pads the same on "
-                            "all sides)", (long long)p);
-  int dw = 0;
-  if (group == 1) {
-    if (per != v->c) return NODE_FAIL(im, n, "weight has %lld input channels, the value %d",
-                                      (long long)per, v->c);
-  } else if (group == v->c && oc == v->c && per == 1) {
-    dw = 1;
-  } else {
-    return NODE_FAIL(im, n, "group %lld is not supported (1, or depthwise: group = channels "
-                            "= output channels)", (long long)group);
-  }
-  if (oc < 1 || oc > 8192) return NODE_FAIL(im, n, "%lld output channels (1..8192)", (long long)oc);
-  ilayer *l = push_layer(im, ch, n, dw ? "dwconv" : "conv", v->c, v->h, v->w);
-  if (!l) return -1;
-  l->out = (int)oc;
-  l->k = (int)kh;
-  l->s = (int)s;
-  long wn = (long)oc * per * kh * kw;
-  if (!(l->t[0] = const_floats(im, n, n->input[1], wn, NULL, "weight"))) return -1;
-  l->tn[0] = wn;
-  if (n->n_input > 2 && n->input[2] && n->input[2][0]) {
-    if (!(l->t[1] = const_floats(im, n, n->input[2], oc, NULL, "bias"))) return -1;
-  } else if (!(l->t[1] = calloc((size_t)oc, sizeof(float)))) {
-    return NODE_FAIL(im, n, "%s", "out of memory");
-  }
-  l->tn[1] = oc;
-  l->oc = (int)oc;
-  l->oh = (v->h - 1) / (int)s + 1;
-  l->ow = (v->w - 1) / (int)s + 1;
-  v->c = l->oc;
-  v->h = l->oh;
-  v->w = l->ow;
+  im->vals[im->nvals++] = v;
   return 0;
 }
 
-static int read_bn(importer *im, chain *ch, const Onnx__NodeProto *n, value_shape *v) {
-  char why[256] = "";
-  float eps;
-  int64_t training;
-  if (n->n_input != 5) return NODE_FAIL(im, n, "%s", "needs 5 inputs (x, scale, B, mean, var)");
-  if (attr_float(n, "epsilon", 1e-5f, &eps, why, sizeof why) ||
-      attr_int(n, "training_mode", 0, &training, why, sizeof why))
-    return NODE_FAIL(im, n, "%s", why);
-  if (training) return NODE_FAIL(im, n, "%s", "training_mode 1 is not supported");
-  int64_t spatial;
-  if (attr_int(n, "spatial", 1, &spatial, why, sizeof why)) return NODE_FAIL(im, n, "%s", why);
-  if (spatial != 1) return NODE_FAIL(im, n, "%s", "spatial 0 (per-position statistics, opset 7) is not supported");
-  if (n->n_output > 1) return NODE_FAIL(im, n, "%s", "running statistics as outputs are not supported");
-  if (v->flat && (v->h != 1 || v->w != 1))
-    return NODE_FAIL(im, n, "%s", "batch norm over flattened features of a map is not supported");
-  int C = v->c;
-  ilayer *l = push_layer(im, ch, n, "bn", C, v->h, v->w);
-  if (!l) return -1;
-  static const char *role[4] = {"scale", "B", "mean", "var"};
-  for (int k = 0; k < 4; k++) {
-    if (!(l->t[k] = const_floats(im, n, n->input[k + 1], C, NULL, role[k]))) return -1;
-    l->tn[k] = C;
+int import_readers(const importer *im, const char *name) {
+  int k = 0;
+  for (size_t i = 0; i < im->g->n_node; i++) {
+    const Onnx__NodeProto *n = im->g->node[i];
+    for (size_t j = 0; j < n->n_input; j++) k += n->input[j] && !strcmp(n->input[j], name);
   }
-  /* nn's bn divides by sqrt(var + 1e-5): another epsilon moves into var */
-  for (int c = 0; c < C; c++) {
-    float var = l->t[3][c] + (eps - ONNX_BN_EPSILON);
-    if (!(var > 0.0f) || !isfinite(var))
-      return NODE_FAIL(im, n, "channel %d: variance %g + epsilon %g is not positive", c,
-                       (double)l->t[3][c], (double)eps);
-    l->t[3][c] = var;
-  }
-  return 0;
+  for (size_t i = 0; i < im->g->n_output; i++)
+    k += im->g->output[i]->name && !strcmp(im->g->output[i]->name, name);
+  return k;
 }
 
-static int read_maxpool(importer *im, chain *ch, const Onnx__NodeProto *n, value_shape *v) {
-  char why[256] = "";
-  const int64_t *ks, *st, *pads, *dil;
-  size_t nks, nst, npads, ndil;
-  int64_t ceil_mode, order;
-  if (attr_ints(n, "kernel_shape", &ks, &nks, why, sizeof why) ||
-      attr_ints(n, "strides", &st, &nst, why, sizeof why) || attr_ints(n, "pads", &pads, &npads, why, sizeof why) ||
-      attr_ints(n, "dilations", &dil, &ndil, why, sizeof why) ||
-      attr_int(n, "ceil_mode", 0, &ceil_mode, why, sizeof why) ||
-      attr_int(n, "storage_order", 0, &order, why, sizeof why))
-    return NODE_FAIL(im, n, "%s", why);
-  if (nks != 2 || ks[0] != ks[1]) return NODE_FAIL(im, n, "%s", "the kernel must be square");
-  int64_t k = ks[0];
-  int ok = k >= 1 && k <= 16 && nst == 2 && st[0] == k && st[1] == k && !ceil_mode &&
-           n->n_output == 1;
-  for (size_t i = 0; i < npads; i++) ok &= pads[i] == 0;
-  for (size_t i = 0; i < ndil; i++) ok &= dil[i] == 1;
-  if (!ok) return NODE_FAIL(im, n, "%s", "only kernel = stride (1..16), no padding, floor sizes, "
-                                         "no indices output is supported");
-  if (v->h / k < 1 || v->w / k < 1)
-    return NODE_FAIL(im, n, "input %dx%d is smaller than the kernel %lld", v->h, v->w, (long long)k);
-  ilayer *l = push_layer(im, ch, n, "maxpool", v->c, v->h, v->w);
-  if (!l) return -1;
-  l->s = l->k = (int)k;
-  v->h = l->oh = v->h / (int)k;
-  v->w = l->ow = v->w / (int)k;
-  return 0;
-}
-
-/* Gemm, or MatMul (transposed weights, zero bias: an Add after it sets it). */
-static int read_dense(importer *im, chain *ch, const Onnx__NodeProto *n, value_shape *v) {
-  char why[256] = "";
-  int matmul = !strcmp(n->op_type, "MatMul");
-  int64_t ta = 0, tb = 0;
-  float alpha = 1, beta = 1;
-  if (!matmul && (attr_int(n, "transA", 0, &ta, why, sizeof why) ||
-                  attr_int(n, "transB", 0, &tb, why, sizeof why) ||
-                  attr_float(n, "alpha", 1, &alpha, why, sizeof why) ||
-                  attr_float(n, "beta", 1, &beta, why, sizeof why)))
-    return NODE_FAIL(im, n, "%s", why);
-  if (ta) return NODE_FAIL(im, n, "%s", "transA is not supported");
-  if (n->n_input < 2) return NODE_FAIL(im, n, "%s", "needs a weight input");
-  const Onnx__TensorProto *wt = constant(im, n->input[1]);
-  if (!wt || wt->n_dims != 2)
-    return NODE_FAIL(im, n, "weight '%s' must be a constant of 2 dimensions", n->input[1]);
-  long in = (long)v->c * v->h * v->w;
-  int64_t rows = wt->dims[0], cols = wt->dims[1];
-  int64_t N = tb ? rows : cols, IN = tb ? cols : rows;
-  if (IN != in) return NODE_FAIL(im, n, "weight takes %lld inputs, the value has %ld", (long long)IN, in);
-  if (N < 1 || N > 8192) return NODE_FAIL(im, n, "%lld outputs (1..8192)", (long long)N);
-  ilayer *l = push_layer(im, ch, n, "dense", v->c, v->h, v->w);
-  if (!l) return -1;
-  l->out = (int)N;
-  float *w = const_floats(im, n, n->input[1], N * IN, NULL, "weight");
-  if (!w) return -1;
-  if (tb) {
-    l->t[0] = w;
-  } else { /* [IN, N] -> nn's [N, IN] */
-    if (!(l->t[0] = malloc(sizeof(float) * (size_t)(N * IN)))) {
-      free(w);
-      return NODE_FAIL(im, n, "%s", "out of memory");
-    }
-    for (int64_t i = 0; i < IN; i++)
-      for (int64_t o = 0; o < N; o++) l->t[0][o * IN + i] = w[i * N + o];
-    free(w);
-  }
-  for (long i = 0; i < N * IN; i++) l->t[0][i] *= alpha;
-  l->tn[0] = N * IN;
-  if (!matmul && n->n_input > 2 && n->input[2] && n->input[2][0]) {
-    if (!(l->t[1] = const_floats(im, n, n->input[2], N, NULL, "bias C"))) return -1;
-    for (long i = 0; i < N; i++) l->t[1][i] *= beta;
-  } else if (!(l->t[1] = calloc((size_t)N, sizeof(float)))) {
-    return NODE_FAIL(im, n, "%s", "out of memory");
-  }
-  l->tn[1] = N;
-  l->oc = (int)N;
-  l->oh = l->ow = 1;
-  v->c = (int)N;
-  v->h = v->w = 1;
-  v->flat = 1;
-  return 0;
-}
-
-/* Flatten from axis 1, Reshape to [N, features], Squeeze of 1x1 maps. */
-static int read_flatten(importer *im, const Onnx__NodeProto *n, value_shape *v) {
-  char why[256] = "";
-  if (!strcmp(n->op_type, "Flatten")) {
-    int64_t axis;
-    if (attr_int(n, "axis", 1, &axis, why, sizeof why)) return NODE_FAIL(im, n, "%s", why);
-    if (axis != 1) return NODE_FAIL(im, n, "axis %lld is not supported (1)", (long long)axis);
-  } else if (!strcmp(n->op_type, "Reshape")) {
-    const Onnx__TensorProto *t = n->n_input == 2 ? constant(im, n->input[1]) : NULL;
-    if (!t) return NODE_FAIL(im, n, "%s", "the shape must be a constant");
-    long cnt = 0;
-    int64_t *s = tensor_int64s(t, &cnt, why, sizeof why);
-    if (!s) return NODE_FAIL(im, n, "shape %s", why);
-    long f = (long)v->c * v->h * v->w;
-    int ok = cnt == 2 && (s[1] == f || (s[1] == -1 && s[0] != -1));
-    free(s);
-    if (!ok) return NODE_FAIL(im, n, "only a reshape to [N, %ld] is supported", f);
-  } else { /* Squeeze */
-    if (v->h != 1 || v->w != 1)
-      return NODE_FAIL(im, n, "squeezing a %dx%d map is not supported", v->h, v->w);
-  }
-  v->flat = 1;
-  return 0;
-}
-
-/* Add after a dense layer: its bias. */
-static int read_bias_add(importer *im, chain *ch, const Onnx__NodeProto *n, const char *cur) {
-  ilayer *l = ch->n ? &ch->L[ch->n - 1] : NULL;
-  const char *other = n->n_input == 2 ? (!strcmp(n->input[0], cur) ? n->input[1] : n->input[0]) : NULL;
-  if (!l || strcmp(l->kind, "dense") || !constant(im, other))
-    return NODE_FAIL(im, n, "%s", "only the bias of a dense layer (MatMul or Gemm + Add of a "
-                                  "constant) is supported; adding two values needs branches");
-  float *b = const_floats(im, n, other, l->out, NULL, "bias");
-  if (!b) return -1;
-  for (int i = 0; i < l->out; i++) l->t[1][i] += b[i];
-  free(b);
-  size_t at = strlen(l->sig);
-  snprintf(l->sig + at, sizeof l->sig - at, " +%s", other);
-  return 0;
-}
-
-/* A scalar constant operand of n (the one that is not cur); 0 or fail. */
-static int scalar_operand(importer *im, const Onnx__NodeProto *n, const char *cur, float *out) {
-  const char *other = n->n_input == 2 ? (!strcmp(n->input[0], cur) ? n->input[1] : n->input[0]) : NULL;
-  long cnt = 0;
-  if (!constant(im, other))
-    return NODE_FAIL(im, n, "%s", "only a Div or Mul by a scalar constant just before the final "
-                                  "Softmax (the temperature) is supported");
-  float *v = const_floats(im, n, other, -1, &cnt, "operand");
-  if (!v) return -1;
-  if (cnt != 1) {
-    free(v);
-    return NODE_FAIL(im, n, "%s", "only a scalar operand (the temperature) is supported");
-  }
-  *out = v[0];
-  free(v);
-  return 0;
-}
-
-static int is_op(const Onnx__NodeProto *n, const char *op) { return n->op_type && !strcmp(n->op_type, op); }
-
-/* Reads nodes from im->next while they continue the chain from `start`,
- * up to and including a Softmax, or until a node does not take the current
- * value. *end: the last value. */
-static int read_chain(importer *im, const char *start, chain *ch, const char **end) {
-  value_shape v = {im->in_c, im->in_h, im->in_w, 0};
-  const char *cur = start;
-  float pending_t = 1.0f; /* a Div/Mul seen, waiting for its Softmax */
-  int have_t = 0;
-  ch->temperature = 1.0f;
-  ch->softmax = 0;
-  const Onnx__GraphProto *g = im->g;
-  for (; im->next < g->n_node; im->next++) {
-    const Onnx__NodeProto *n = g->node[im->next];
-    if (is_op(n, "Constant")) continue;
-    if (!n->n_input || !n->input[0] || strcmp(n->input[0], cur)) {
-      /* Add and Mul are commutative: the value may come second */
-      int second = n->n_input == 2 && n->input[1] && !strcmp(n->input[1], cur) &&
-                   (is_op(n, "Add") || is_op(n, "Mul"));
-      if (!second) break;
-    }
-    if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx"))
-      return NODE_FAIL(im, n, "operator domain '%s' is not supported", n->domain);
-    if (!n->n_output || !n->output[0] || !n->output[0][0])
-      return NODE_FAIL(im, n, "%s", "has no output");
-    if (have_t && !is_op(n, "Softmax"))
-      return NODE_FAIL(im, n, "%s", "a Div or Mul by a scalar is only supported just before the "
-                                    "final Softmax");
-    int rc = 0;
-    if (is_op(n, "Conv")) {
-      if (v.flat) return NODE_FAIL(im, n, "%s", "a convolution after a dense layer is not supported");
-      rc = read_conv(im, ch, n, &v);
-    } else if (is_op(n, "BatchNormalization")) {
-      rc = read_bn(im, ch, n, &v);
-    } else if (is_op(n, "Relu")) {
-      rc = push_layer(im, ch, n, "relu", v.c, v.h, v.w) ? 0 : -1;
-    } else if (is_op(n, "MaxPool")) {
-      if (v.flat) return NODE_FAIL(im, n, "%s", "pooling after a dense layer is not supported");
-      rc = read_maxpool(im, ch, n, &v);
-    } else if (is_op(n, "GlobalAveragePool")) {
-      if (v.flat) return NODE_FAIL(im, n, "%s", "pooling after a dense layer is not supported");
-      ilayer *l = push_layer(im, ch, n, "gap", v.c, v.h, v.w);
-      if (!l) return -1;
-      l->oh = l->ow = v.h = v.w = 1;
-    } else if (is_op(n, "Flatten") || is_op(n, "Reshape") || is_op(n, "Squeeze")) {
-      rc = read_flatten(im, n, &v);
-    } else if (is_op(n, "Gemm") || is_op(n, "MatMul")) {
-      rc = read_dense(im, ch, n, &v);
-    } else if (is_op(n, "Add")) {
-      rc = read_bias_add(im, ch, n, cur);
-    } else if (is_op(n, "Div") || is_op(n, "Mul")) {
-      float s;
-      if ((rc = scalar_operand(im, n, cur, &s)) == 0) {
-        if (is_op(n, "Mul") && s != 0.0f) s = 1.0f / s;
-        if (!(s > 0.0f) || !isfinite(s))
-          return NODE_FAIL(im, n, "temperature %g is not positive", (double)s);
-        pending_t = s;
-        have_t = 1;
-      }
-    } else if (is_op(n, "Dropout") || is_op(n, "Identity")) {
-      /* the identity at inference */
-    } else if (is_op(n, "Softmax")) {
-      char why[256] = "";
-      int64_t axis;
-      if (attr_int(n, "axis", -1, &axis, why, sizeof why)) return NODE_FAIL(im, n, "%s", why);
-      if (axis != 1 && axis != -1) return NODE_FAIL(im, n, "axis %lld is not supported (1)", (long long)axis);
-      if (!v.flat && (v.h != 1 || v.w != 1))
-        return NODE_FAIL(im, n, "%s", "softmax over a map is not supported (flatten first)");
-      ch->temperature = pending_t;
-      ch->softmax = 1;
-      cur = n->output[0];
-      im->next++;
-      break;
-    } else {
-      return NODE_FAIL(im, n, "operator %s is not supported; nn maps: %s", n->op_type, supported);
-    }
-    if (rc) return rc;
-    cur = n->output[0];
-  }
-  if (have_t && !ch->softmax)
-    return fail(im, "a Div or Mul by a scalar is only supported just before a final Softmax");
-  *end = cur;
-  return 0;
+static void layers_free(importer *im) {
+  for (int i = 0; i < im->n; i++)
+    for (int k = 0; k < 4; k++) free(im->L[i].t[k]);
+  im->n = 0;
 }
 
 /* ---- the graph -------------------------------------------------------------- */
@@ -496,9 +102,9 @@ static int collect_constants(importer *im) {
   size_t cap = g->n_initializer + g->n_node;
   im->cname = malloc((cap ? cap : 1) * sizeof *im->cname);
   im->ctensor = malloc((cap ? cap : 1) * sizeof *im->ctensor);
-  if (!im->cname || !im->ctensor) return fail(im, "out of memory");
+  if (!im->cname || !im->ctensor) return import_fail(im, "out of memory");
   for (size_t i = 0; i < g->n_initializer; i++) {
-    if (!g->initializer[i]->name) return fail(im, "initializer %zu has no name", i);
+    if (!g->initializer[i]->name) return import_fail(im, "initializer %zu has no name", i);
     im->cname[im->nconst] = g->initializer[i]->name;
     im->ctensor[im->nconst++] = g->initializer[i];
   }
@@ -518,83 +124,180 @@ static int read_input(importer *im) {
   const Onnx__GraphProto *g = im->g;
   const Onnx__ValueInfoProto *in = NULL;
   for (size_t i = 0; i < g->n_input; i++) {
-    if (!g->input[i]->name || constant(im, g->input[i]->name)) continue;
-    if (in) return fail(im, "the graph has more than one input ('%s' and '%s'); nn takes one image "
-                            "batch", in->name, g->input[i]->name);
+    if (!g->input[i]->name || import_constant(im, g->input[i]->name)) continue;
+    if (in)
+      return import_fail(im, "the graph has more than one input ('%s' and '%s'); nn takes one "
+                             "image batch", in->name, g->input[i]->name);
     in = g->input[i];
   }
-  if (!in) return fail(im, "the graph has no input");
+  if (!in) return import_fail(im, "the graph has no input");
   const Onnx__TypeProto *t = in->type;
   if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type ||
       t->tensor_type->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || !t->tensor_type->shape)
-    return fail(im, "input '%s' is not a float tensor of known shape", in->name);
+    return import_fail(im, "input '%s' is not a float tensor of known shape", in->name);
   const Onnx__TensorShapeProto *s = t->tensor_type->shape;
   int64_t d[4] = {0};
   for (size_t i = 1; i < s->n_dim && i < 4; i++)
     d[i] = s->dim[i]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
                ? s->dim[i]->dim_value : -1;
   if (s->n_dim != 4 || (d[1] != 1 && d[1] != 3) || d[2] < 1 || d[2] > 4096 || d[3] < 1 || d[3] > 4096)
-    return fail(im, "input '%s' must be N x C x H x W with C 1 or 3 and H, W 1..4096 fixed", in->name);
+    return import_fail(im, "input '%s' must be N x C x H x W with C 1 or 3 and H, W 1..4096 fixed",
+                       in->name);
   im->in_c = (int)d[1];
   im->in_h = (int)d[2];
   im->in_w = (int)d[3];
   im->input = in->name;
-  return 0;
+  return import_add_value(im, (ivalue){in->name, -1, im->in_c, im->in_h, im->in_w, 0, 0});
 }
 
-/* After the first pass: emocam's mirrored pass and the mean, if they follow. */
-static int read_mirror(importer *im, const chain *first, const char *p1, const char **end,
-                       int *flip) {
-  const Onnx__GraphProto *g = im->g;
-  *flip = 0;
-  while (im->next < g->n_node && is_op(g->node[im->next], "Constant")) im->next++;
-  if (im->next >= g->n_node) return 0;
-  const Onnx__NodeProto *n = g->node[im->next];
-  if (!is_op(n, "Gather") || n->n_input != 2 || strcmp(n->input[0], im->input)) return 0;
+/* n is a Gather of the input along the width in reverse: emocam's mirror. */
+static int is_mirror(importer *im, const Onnx__NodeProto *n) {
+  if (!is_op(n, "Gather") || n->n_input != 2 || !n->input[0] || strcmp(n->input[0], im->input))
+    return 0;
   char why[256] = "";
   int64_t axis;
   long cnt = 0;
-  if (attr_int(n, "axis", 0, &axis, why, sizeof why)) return NODE_FAIL(im, n, "%s", why);
-  const Onnx__TensorProto *it = constant(im, n->input[1]);
+  if (attr_int(n, "axis", 0, &axis, why, sizeof why)) return 0;
+  const Onnx__TensorProto *it = import_constant(im, n->input[1]);
   int64_t *idx = it ? tensor_int64s(it, &cnt, why, sizeof why) : NULL;
   int mirror = idx && axis == 3 && cnt == im->in_w;
   for (long i = 0; mirror && i < cnt; i++) mirror = idx[i] == im->in_w - 1 - i;
   free(idx);
-  if (!mirror)
-    return NODE_FAIL(im, n, "%s", "only emocam's flip averaging (a Gather of the input's width "
-                                  "in reverse) is supported");
-  im->next++;
-  chain second = {0};
-  const char *p2 = NULL;
-  if (read_chain(im, n->output[0], &second, &p2) != 0) {
-    chain_free(&second);
-    return -1;
+  return mirror;
+}
+
+/* Two attributes hold the same value (compared as packed bytes). */
+static int same_attr(const Onnx__AttributeProto *a, const Onnx__AttributeProto *b) {
+  size_t na = onnx__attribute_proto__get_packed_size(a), nb = onnx__attribute_proto__get_packed_size(b);
+  if (na != nb) return 0;
+  uint8_t *pa = malloc(na ? na : 1), *pb = malloc(nb ? nb : 1);
+  int same = pa && pb;
+  if (same) {
+    onnx__attribute_proto__pack(a, pa);
+    onnx__attribute_proto__pack(b, pb);
+    same = !memcmp(pa, pb, na);
   }
-  int same = second.softmax && second.n == first->n && second.temperature == first->temperature;
-  for (int i = 0; same && i < first->n; i++) same = !strcmp(first->L[i].sig, second.L[i].sig);
-  chain_free(&second);
-  if (!same)
-    return fail(im, "the mirrored pass after node '%s' is not the same network on the same "
-                    "weights (only emocam's flip averaging is supported)", node_label(n));
-  /* Add(p1, p2), Mul(sum, 0.5) */
-  while (im->next < g->n_node && is_op(g->node[im->next], "Constant")) im->next++;
-  const Onnx__NodeProto *add = im->next < g->n_node ? g->node[im->next++] : NULL;
-  while (im->next < g->n_node && is_op(g->node[im->next], "Constant")) im->next++;
-  const Onnx__NodeProto *mul = im->next < g->n_node ? g->node[im->next++] : NULL;
-  float half = 0;
-  int ok = add && mul && is_op(add, "Add") && add->n_input == 2 && add->n_output == 1 &&
+  free(pa);
+  free(pb);
+  return same;
+}
+
+/* pairs of value names (first pass -> mirrored pass) */
+typedef struct {
+  const char **from, **to;
+  size_t n;
+} name_map;
+
+static const char *mapped_name(const name_map *m, const char *name) {
+  for (size_t i = m->n; i-- > 0;)
+    if (!strcmp(m->from[i], name)) return m->to[i];
+  return NULL;
+}
+
+/* From the Gather at node index `at`: the first pass's nodes again, one by
+ * one, on the mirrored input and the same constants, then the mean of the
+ * two probabilities. *end: the output of that mean. */
+static int read_mirror(importer *im, const size_t *pass1, size_t n1, size_t at, const char *p1,
+                       const char **end) {
+  const Onnx__GraphProto *g = im->g;
+  const Onnx__NodeProto *gather = g->node[at++];
+  name_map map = {malloc((n1 + 1) * sizeof(char *)), malloc((n1 + 1) * sizeof(char *)), 0};
+  int rc = -1;
+  if (!map.from || !map.to) {
+    import_fail(im, "out of memory");
+    goto done;
+  }
+  map.from[map.n] = im->input;
+  map.to[map.n++] = gather->output[0];
+  for (size_t k = 0; k < n1; k++) {
+    while (at < g->n_node && is_op(g->node[at], "Constant")) at++;
+    const Onnx__NodeProto *a = g->node[pass1[k]], *b = at < g->n_node ? g->node[at++] : NULL;
+    int same = b && !strcmp(a->op_type, b->op_type) && a->n_input == b->n_input &&
+               a->n_output == b->n_output && a->n_attribute == b->n_attribute && b->n_output >= 1;
+    for (size_t i = 0; same && i < a->n_input; i++) {
+      const char *x = a->input[i] ? a->input[i] : "", *y = b->input[i] ? b->input[i] : "";
+      const char *want = import_constant(im, x) ? x : mapped_name(&map, x);
+      same = want && !strcmp(want, y);
+    }
+    for (size_t i = 0; same && i < a->n_attribute; i++) same = same_attr(a->attribute[i], b->attribute[i]);
+    if (!same) {
+      import_fail(im, "after the mirror (node '%s'), node %zu is not the first pass's node '%s' "
+                      "again (only emocam's flip averaging is supported)",
+                  node_label(gather), at, node_label(a));
+      goto done;
+    }
+    map.from[map.n] = a->output[0];
+    map.to[map.n++] = b->output[0];
+  }
+  const char *p2 = mapped_name(&map, p1);
+  while (at < g->n_node && is_op(g->node[at], "Constant")) at++;
+  const Onnx__NodeProto *add = at < g->n_node ? g->node[at++] : NULL;
+  while (at < g->n_node && is_op(g->node[at], "Constant")) at++;
+  const Onnx__NodeProto *mul = at < g->n_node ? g->node[at++] : NULL;
+  int ok = p2 && add && mul && is_op(add, "Add") && add->n_input == 2 && add->n_output == 1 &&
            ((!strcmp(add->input[0], p1) && !strcmp(add->input[1], p2)) ||
             (!strcmp(add->input[0], p2) && !strcmp(add->input[1], p1))) &&
-           is_op(mul, "Mul") && mul->n_output == 1 && mul->n_input == 2 &&
-           (!strcmp(mul->input[0], add->output[0]) || !strcmp(mul->input[1], add->output[0]));
+           is_op(mul, "Mul") && mul->n_output == 1 && mul->n_input == 2;
   if (ok) {
-    if (scalar_operand(im, mul, add->output[0], &half) != 0) return -1;
-    ok = half == 0.5f;
+    const char *half = !strcmp(mul->input[0], add->output[0]) ? mul->input[1]
+                       : !strcmp(mul->input[1], add->output[0]) ? mul->input[0] : NULL;
+    const Onnx__TensorProto *t = import_constant(im, half);
+    char why[256];
+    long cnt = 0;
+    float *v = t ? tensor_floats(t, &cnt, why, sizeof why) : NULL;
+    ok = v && cnt == 1 && v[0] == 0.5f;
+    free(v);
   }
-  if (!ok) return fail(im, "the two passes are not averaged (Add, then Mul by 0.5)");
+  if (!ok) {
+    import_fail(im, "the two passes are not averaged (Add of both softmaxes, then Mul by 0.5)");
+    goto done;
+  }
   *end = mul->output[0];
-  *flip = 1;
-  return 0;
+  /* an Identity naming the output may close the graph */
+  while (at < g->n_node) {
+    const Onnx__NodeProto *n = g->node[at++];
+    if (is_op(n, "Constant")) continue;
+    if (is_op(n, "Identity") && n->n_input == 1 && !strcmp(n->input[0], *end) && n->n_output == 1) {
+      *end = n->output[0];
+      continue;
+    }
+    NODE_FAIL(im, n, "%s", "nothing may follow emocam's flip averaging");
+    goto done;
+  }
+  rc = 0;
+done:
+  free(map.from);
+  free(map.to);
+  return rc;
+}
+
+/* All nodes, in order: the network, then possibly the mirrored pass.
+ * *end: the value the graph computes last; *flip: the mirror was there. */
+static int read_graph(importer *im, const char **end, int *flip) {
+  const Onnx__GraphProto *g = im->g;
+  *flip = 0;
+  if (g->n_node > MAX_NODES) return import_fail(im, "%zu nodes, more than %d", g->n_node, MAX_NODES);
+  size_t *pass1 = malloc((g->n_node ? g->n_node : 1) * sizeof *pass1), n1 = 0;
+  if (!pass1) return import_fail(im, "out of memory");
+  int rc = 0;
+  const char *last = im->input;
+  for (size_t i = 0; i < g->n_node && rc == 0; i++) {
+    const Onnx__NodeProto *n = g->node[i];
+    if (is_op(n, "Constant")) continue;
+    if (im->softmax && is_mirror(im, n)) {
+      rc = read_mirror(im, pass1, n1, i, last, &last);
+      *flip = rc == 0;
+      break;
+    }
+    rc = import_node(im, n);
+    if (rc == 0) {
+      pass1[n1++] = i;
+      last = n->output[0];
+    }
+  }
+  free(pass1);
+  *end = last;
+  return rc;
 }
 
 /* "a,b,c" into n owned strings; -1 when the count is not n or a name is empty. */
@@ -671,36 +374,63 @@ static int copy_tensor(nn_net *net, int layer, const char *what, const float *da
   return -1;
 }
 
-static int build_model(importer *im, const Onnx__ModelProto *m, const chain *ch, int flip,
-                       const nn_onnx_import_opts *opts, nn_model *model, int max_batch) {
-  if (ch->n == 0) return fail(im, "the graph has no layers nn can run");
-  const ilayer *last = &ch->L[ch->n - 1];
-  int classes = last->oc * last->oh * last->ow;
+/* One architecture line per layer: `from NAME` where a layer does not read
+ * the line before, merges naming their second input, `@tN` on the lines
+ * read from elsewhere. */
+static char *arch_text(const importer *im) {
   char *text = malloc(ARCH_TEXT_MAX);
-  if (!text) return fail(im, "out of memory");
+  char *named = calloc((size_t)im->n + 1, 1);
+  if (!text || !named) {
+    free(text);
+    free(named);
+    return NULL;
+  }
+  for (int i = 0; i < im->n; i++) {
+    const ilayer *l = &im->L[i];
+    if (l->src >= 0 && l->src != i - 1) named[l->src] = 1;
+    if (l->src2 >= 0) named[l->src2] = 1;
+  }
   size_t at = (size_t)snprintf(text, ARCH_TEXT_MAX, "# imported from ONNX\ninput %d %d %d\n",
                                im->in_h, im->in_w, im->in_c);
-  for (int i = 0; i < ch->n; i++) {
-    const ilayer *l = &ch->L[i];
-    if (!strcmp(l->kind, "conv"))
-      at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, "conv %d %d %d\n", l->out, l->k, l->s);
-    else if (!strcmp(l->kind, "dwconv"))
-      at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, "dwconv %d %d\n", l->k, l->s);
-    else if (!strcmp(l->kind, "maxpool"))
-      at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, "maxpool %d\n", l->s);
-    else if (!strcmp(l->kind, "dense"))
-      at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, "dense %d\n", l->out);
-    else
-      at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, "%s\n", l->kind);
+  for (int i = 0; i < im->n && at < ARCH_TEXT_MAX; i++) {
+    const ilayer *l = &im->L[i];
+    char *o = text + at;
+    size_t left = ARCH_TEXT_MAX - at;
+    int k;
+    if (!strcmp(l->kind, "conv")) k = snprintf(o, left, "conv %d %d %d", l->out, l->k, l->s);
+    else if (!strcmp(l->kind, "dwconv")) k = snprintf(o, left, "dwconv %d %d", l->k, l->s);
+    else if (!strcmp(l->kind, "maxpool")) k = snprintf(o, left, "maxpool %d", l->s);
+    else if (!strcmp(l->kind, "dense")) k = snprintf(o, left, "dense %d", l->out);
+    else if (!strcmp(l->kind, "leaky")) k = snprintf(o, left, "leaky %.9g", (double)l->p);
+    else if (l->src2 == -1) k = snprintf(o, left, "%s input", l->kind);
+    else if (l->src2 >= 0) k = snprintf(o, left, "%s t%d", l->kind, l->src2);
+    else k = snprintf(o, left, "%s", l->kind);
+    at += (size_t)k;
+    if (l->src != i - 1 && at < ARCH_TEXT_MAX) {
+      if (l->src < 0) at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, " from input");
+      else at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, " from t%d", l->src);
+    }
+    if (named[i] && at < ARCH_TEXT_MAX) at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, " @t%d", i);
+    if (at < ARCH_TEXT_MAX) at += (size_t)snprintf(text + at, ARCH_TEXT_MAX - at, "\n");
   }
-  snprintf(text + at, ARCH_TEXT_MAX - at, "softmax\n");
+  if (at < ARCH_TEXT_MAX) snprintf(text + at, ARCH_TEXT_MAX - at, "softmax\n");
+  free(named);
+  return text;
+}
 
+static int build_model(importer *im, const Onnx__ModelProto *m, int flip,
+                       const nn_onnx_import_opts *opts, nn_model *model, int max_batch) {
+  if (im->n == 0) return import_fail(im, "the graph has no layers nn can run");
+  const ilayer *last = &im->L[im->n - 1];
+  int classes = last->oc * last->oh * last->ow;
+  char *text = arch_text(im);
+  if (!text) return import_fail(im, "out of memory");
   char why[NN_ERR_LEN];
   int rc = nn_net_create(&model->net, text, im->file, classes, max_batch, 1, why, sizeof why);
   free(text);
-  if (rc != 0) return fail(im, "nn cannot run this graph: %s", why);
-  for (int i = 0; i < ch->n; i++) {
-    const ilayer *l = &ch->L[i];
+  if (rc != 0) return import_fail(im, "nn cannot run this graph: %s", why);
+  for (int i = 0; i < im->n; i++) {
+    const ilayer *l = &im->L[i];
     static const char *bn[4] = {"bn.gamma", "bn.beta", "bn.running_mean", "bn.running_var"};
     char w[32], b[32];
     snprintf(w, sizeof w, "%s.weight", l->kind);
@@ -709,37 +439,42 @@ static int build_model(importer *im, const Onnx__ModelProto *m, const chain *ch,
     if (!strcmp(l->kind, "bn"))
       for (int k = 0; k < 4; k++) bad |= copy_tensor(model->net, i, bn[k], l->t[k], l->tn[k]);
     else if (l->t[0])
-      bad = copy_tensor(model->net, i, w, l->t[0], l->tn[0]) | copy_tensor(model->net, i, b, l->t[1], l->tn[1]);
-    if (bad) return fail(im, "layer %d (%s): its tensors do not match the network nn built", i, l->kind);
+      bad = copy_tensor(model->net, i, w, l->t[0], l->tn[0]) |
+            copy_tensor(model->net, i, b, l->t[1], l->tn[1]);
+    if (bad)
+      return import_fail(im, "layer %d (%s): its tensors do not match the network nn built", i, l->kind);
   }
-  nn_net_set_temperature(model->net, ch->temperature);
+  nn_net_set_temperature(model->net, im->temperature);
   model->num_classes = classes;
   model->flip_tta = flip;
 
   const char *names = opts && opts->classes ? opts->classes : metadata(m, "classes");
   if (!names)
-    return fail(im, "the file names no classes (no 'classes' in its metadata_props): give them "
-                    "in output order, e.g. --classes a,b,c (%d names)", classes);
+    return import_fail(im, "the file names no classes (no 'classes' in its metadata_props): give "
+                           "them in output order, e.g. --classes a,b,c (%d names)", classes);
   if (split_classes(names, classes, &model->class_names) != 0)
-    return fail(im, "classes '%.200s': expected %d comma-separated names (1..64 characters) for "
-                    "the %d outputs", names, classes, classes);
+    return import_fail(im, "classes '%.200s': expected %d comma-separated names (1..64 "
+                           "characters) for the %d outputs", names, classes, classes);
 
   float scale, mean;
   nn_onnx_pixel_map(NULL, &scale, &mean);
   const char *ms = metadata(m, "pixel_scale"), *mm = metadata(m, "pixel_mean");
-  if (ms && parse_float(ms, &scale) != 0) return fail(im, "metadata pixel_scale '%.40s' is not a number", ms);
-  if (mm && parse_float(mm, &mean) != 0) return fail(im, "metadata pixel_mean '%.40s' is not a number", mm);
+  if (ms && parse_float(ms, &scale) != 0)
+    return import_fail(im, "metadata pixel_scale '%.40s' is not a number", ms);
+  if (mm && parse_float(mm, &mean) != 0)
+    return import_fail(im, "metadata pixel_mean '%.40s' is not a number", mm);
   if (opts && opts->pixel_scale > 0) scale = opts->pixel_scale;
   if (opts && opts->have_pixel_mean) mean = opts->pixel_mean;
   if (!(scale > 0) || !isfinite(scale) || !isfinite(mean))
-    return fail(im, "pixel scale %g and mean %g: the scale must be positive", (double)scale, (double)mean);
+    return import_fail(im, "pixel scale %g and mean %g: the scale must be positive", (double)scale,
+                       (double)mean);
   model->preprocess = preprocess_text(m, im->in_c, scale, mean);
   char state[300];
   snprintf(state, sizeof state, "made_by=ONNX import of %.60s (%.40s %.40s)\n", im->file,
            m->producer_name ? m->producer_name : "unknown producer",
            m->producer_version ? m->producer_version : "");
   model->train_state = strdup(state);
-  if (!model->preprocess || !model->train_state) return fail(im, "out of memory");
+  if (!model->preprocess || !model->train_state) return import_fail(im, "out of memory");
   return 0;
 }
 
@@ -747,67 +482,67 @@ int nn_onnx_import_buffer(const void *data, size_t size, const char *name,
                           const nn_onnx_import_opts *opts, nn_model *model, int max_batch,
                           char *err, size_t errlen) {
   memset(model, 0, sizeof *model);
-  importer im = {.file = name ? name : "(memory)", .err = err, .errlen = errlen};
-  if (size > (size_t)NN_ONNX_MAX_FILE)
-    return fail(&im, "%zu bytes, more than the %ld an ONNX model may have here", size, NN_ONNX_MAX_FILE);
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, data);
-  if (!m) return fail(&im, "not an ONNX model (the protobuf does not parse: truncated or another kind of file)");
+  if (size > (size_t)NN_ONNX_MAX_FILE) {
+    snprintf(err, errlen, "%s: %zu bytes, more than the %ld an ONNX model may have here",
+             name ? name : "(memory)", size, NN_ONNX_MAX_FILE);
+    return -1;
+  }
+  importer *im = calloc(1, sizeof *im);
+  if (!im) {
+    snprintf(err, errlen, "%s: out of memory", name ? name : "(memory)");
+    return -1;
+  }
+  im->file = name ? name : "(memory)";
+  im->err = err;
+  im->errlen = errlen;
+  im->temperature = 1.0f;
   int rc = -1;
-  chain *ch = calloc(1, sizeof *ch);
-  if (!ch) {
-    fail(&im, "out of memory");
+  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, data);
+  if (!m) {
+    import_fail(im, "not an ONNX model (the protobuf does not parse: truncated or another kind of file)");
     goto done;
   }
   if (!m->graph) {
-    fail(&im, "the model has no graph");
+    import_fail(im, "the model has no graph");
     goto done;
   }
   int64_t opset = -1;
   for (size_t i = 0; i < m->n_opset_import; i++) {
     const Onnx__OperatorSetIdProto *o = m->opset_import[i];
-    if (!o->domain || !o->domain[0] || !strcmp(o->domain, "ai.onnx")) opset = o->has_version ? o->version : -1;
+    if (!o->domain || !o->domain[0] || !strcmp(o->domain, "ai.onnx"))
+      opset = o->has_version ? o->version : -1;
   }
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
-    fail(&im, "opset %lld is not supported (%d to %d; re-export with opset_version in that range)",
-         (long long)opset, MIN_OPSET, MAX_OPSET);
+    import_fail(im, "opset %lld is not supported (%d to %d; re-export with opset_version in that "
+                    "range)", (long long)opset, MIN_OPSET, MAX_OPSET);
     goto done;
   }
-  im.g = m->graph;
-  if (im.g->n_output != 1 || !im.g->output[0]->name) {
-    fail(&im, "the graph has %zu outputs, expected one (the class scores)", im.g->n_output);
+  im->g = m->graph;
+  if (im->g->n_output != 1 || !im->g->output[0]->name) {
+    import_fail(im, "the graph has %zu outputs, expected one (the class scores)", im->g->n_output);
     goto done;
   }
-  if (collect_constants(&im) || read_input(&im)) goto done;
   const char *end = NULL;
-  if (read_chain(&im, im.input, ch, &end) != 0) goto done;
   int flip = 0;
-  if (ch->softmax && read_mirror(&im, ch, end, &end, &flip) != 0) goto done;
-  /* an Identity naming the output may close the graph */
-  while (im.next < im.g->n_node) {
-    const Onnx__NodeProto *n = im.g->node[im.next];
-    if (is_op(n, "Constant")) {
-      im.next++;
-    } else if (is_op(n, "Identity") && n->n_input == 1 && !strcmp(n->input[0], end) && n->n_output == 1) {
-      end = n->output[0];
-      im.next++;
-    } else {
-      NODE_FAIL(&im, n, "does not continue the chain from the input (it reads '%s', the chain "
-                        "is at '%s'): graphs with branches are not supported; nn maps: %s",
-                n->n_input && n->input[0] ? n->input[0] : "", end, supported);
-      goto done;
-    }
-  }
-  if (strcmp(end, im.g->output[0]->name)) {
-    fail(&im, "the chain ends at '%s', not at the graph's output '%s'", end, im.g->output[0]->name);
+  if (collect_constants(im) || read_input(im) || read_graph(im, &end, &flip)) goto done;
+  if (strcmp(end, im->g->output[0]->name)) {
+    import_fail(im, "the graph's output '%s' is not what its last node makes ('%s')",
+                im->g->output[0]->name, end);
     goto done;
   }
-  rc = build_model(&im, m, ch, flip, opts, model, max_batch);
+  const ivalue *out = import_value(im, end);
+  if (!flip && out && out->layer != im->n - 1) {
+    import_fail(im, "the graph's output is not the last layer's (nn's class scores come last)");
+    goto done;
+  }
+  rc = build_model(im, m, flip, opts, model, max_batch);
 done:
-  if (ch) chain_free(ch);
-  free(ch);
-  free(im.cname);
-  free(im.ctensor);
-  onnx__model_proto__free_unpacked(m, NULL);
+  layers_free(im);
+  free(im->cname);
+  free(im->ctensor);
+  free(im->vals);
+  free(im);
+  if (m) onnx__model_proto__free_unpacked(m, NULL);
   if (rc != 0) nn_model_free(model);
   return rc;
 }
