@@ -52,8 +52,10 @@ typedef struct {
   const char *kind;   /* its word: "conv", "dwconv", "bn", "relu", "maxpool",
                          "dropout", "gap", "dense", "add", "mul", "concat", "sigmoid", "leaky",
                          "relu6", "hswish", "silu" or "softmax" (static) */
-  int out, k, stride; /* conv: OUT K STRIDE (padding K/2); dwconv: K STRIDE;
-                         maxpool: kernel and stride both `stride`; dense: N */
+  int out, k, stride; /* conv: OUT K STRIDE; dwconv: K STRIDE; maxpool, avgpool:
+                         kernel k, stride; dense: N */
+  int pad;            /* conv, dwconv: zero padding on each side (K/2 unless the
+                         line gives one); pooling: padding never counted */
   float p;            /* dropout probability */
   int c, h, w;        /* input shape of one sample */
   int oc, oh, ow;     /* output shape */

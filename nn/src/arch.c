@@ -116,6 +116,7 @@ static int take_links(ctx *c, char **tok, int ntok, const arch_layer *layers, in
   int kept = 0;
   l->src = n - 1;
   l->src2 = -2;
+  l->pad = -1;
   l->name[0] = '\0';
   for (int i = 0; i < ntok; i++) {
     if (i > 0 && tok[i][0] == '@') {

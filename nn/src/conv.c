@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int is_pointwise(const layer *l) { return l->a.k == 1 && l->a.s == 1; }
+static int is_pointwise(const layer *l) { return l->a.k == 1 && l->a.s == 1 && l->pad == 0; }
 
 
 /* col[(c*K + ky)*K + kx][(oy - oy0)*OW + ox] = x[c][oy*S - pad + ky][ox*S - pad + kx],
@@ -178,7 +178,9 @@ static void scatter(float *dst, const float *src, int rows, int HW, int nb) {
  * beats GEMM-then-col2im (K = OC, then a scattered sum) for stride-1 3x3+
  * convs with enough input channels; the im2col of a 1-channel input's
  * gradient would cost more than it saves. */
-static int wflip_pays(const layer *l) { return l->a.s == 1 && l->a.k > 1 && l->a.c >= 8; }
+static int wflip_pays(const layer *l) {
+  return l->a.s == 1 && l->a.k > 1 && l->a.c >= 8 && 2 * l->pad == l->a.k - 1; /* "same" padding */
+}
 
 /* Samples per GEMM: a power of two (<= 16) making it at least 256 columns
  * wide; late layers' 6x6 planes alone make GEMMs too narrow to keep the
@@ -515,7 +517,17 @@ int conv_shape_same(arch_layer *a, char *why, size_t len) {
 
 static int shape(arch_layer *a, char *why, size_t len) {
   a->oc = a->out;
-  return conv_shape_same(a, why, len);
+  if (a->pad < 0) return conv_shape_same(a, why, len);
+  /* conv OUT K STRIDE PAD (v2): any K, out = floor((in + 2 PAD - K) / S) + 1 */
+  int oh = a->h + 2 * a->pad - a->k, ow = a->w + 2 * a->pad - a->k;
+  if (a->pad >= a->k || oh < 0 || ow < 0) {
+    snprintf(why, len, "conv %d %d %d %d: %s", a->out, a->k, a->s, a->pad,
+             a->pad >= a->k ? "the padding must be less than K" : "the input is smaller than the kernel");
+    return -1;
+  }
+  a->oh = oh / a->s + 1;
+  a->ow = ow / a->s + 1;
+  return 0;
 }
 
 static int tensors(layer *l, tensor_spec *t) {
@@ -562,6 +574,12 @@ const layer_ops conv_ops = {
     .args = {{"OUT", ARG_INT, 1, ARCH_MAX_CHANNELS, offsetof(arch_layer, out)},
              {"K", ARG_INT, 1, ARCH_MAX_KERNEL, offsetof(arch_layer, k)},
              {"STRIDE", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)}},
+    .alt_usage = "OUT K STRIDE PAD",
+    .alt_nargs = 4,
+    .alt_args = {{"OUT", ARG_INT, 1, ARCH_MAX_CHANNELS, offsetof(arch_layer, out)},
+                 {"K", ARG_INT, 1, ARCH_MAX_KERNEL, offsetof(arch_layer, k)},
+                 {"STRIDE", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)},
+                 {"PAD", ARG_INT, 0, ARCH_MAX_KERNEL - 1, offsetof(arch_layer, pad)}},
     .shape = shape,
     .tensors = tensors,
     .macs = macs,

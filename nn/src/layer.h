@@ -153,6 +153,11 @@ void gap_forward(const layer *l, float *out, const float *in, int n);
 void gap_backward(const layer *l, float *din, const float *dout, int n);
 void dropout_apply(float *out, const float *in, const float *mask, long count);
 
+/* pool.c: windows of any K, S, P (maxpool's long form, avgpool) */
+void pool_forward(const layer *l, float *out, const float *in, int n, int *argmax);
+void pool_backward(const layer *l, float *din, const float *dout, int n);
+int pool_shape(arch_layer *a, char *why, size_t len);
+
 /* dense.c: y[n,N] = x[n,IN] W^T + b */
 void dense_forward(const layer *l, float *out, const float *in, int n);
 void dense_backward(const layer *l, float *din, const float *dout, const float *in, int n,

@@ -24,6 +24,12 @@ typedef struct {
 
 #define LAYER_MAX_ARGS 4
 
+/* The arguments of a pooling window (v2: `maxpool K S P`, `avgpool K S P`). */
+#define POOL_WINDOW_ARGS                                                  \
+  {{"K", ARG_INT, 1, ARCH_MAX_KERNEL, offsetof(arch_layer, k)},          \
+   {"S", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)},          \
+   {"P", ARG_INT, 0, ARCH_MAX_KERNEL - 1, offsetof(arch_layer, pad)}}
+
 /* How a tensor starts: He-normal (std sqrt(2 / fan-in), fan-in = the
  * product of dims after the first), zeros or ones. */
 typedef enum { INIT_HE, INIT_ZERO, INIT_ONE } tensor_init;
@@ -130,6 +136,6 @@ extern const layer_ops conv_ops, dwconv_ops, bn_ops, relu_ops, maxpool_ops, drop
     dense_ops, softmax_ops;
 /* format v2: merge.c, act.c */
 extern const layer_ops add_ops, mul_ops, concat_ops, sigmoid_ops, leaky_ops, relu6_ops,
-    hswish_ops, silu_ops;
+    hswish_ops, silu_ops, avgpool_ops;
 
 #endif

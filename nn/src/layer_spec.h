@@ -13,7 +13,7 @@
 typedef enum {
   L_CONV, L_DWCONV, L_BN, L_RELU, L_MAXPOOL, L_DROPOUT, L_GAP, L_DENSE,
   /* format v2 */
-  L_ADD, L_MUL, L_CONCAT, L_SIGMOID, L_LEAKY, L_RELU6, L_HSWISH, L_SILU,
+  L_ADD, L_MUL, L_CONCAT, L_SIGMOID, L_LEAKY, L_RELU6, L_HSWISH, L_SILU, L_AVGPOOL,
   L_SOFTMAX, L_KINDS
 } layer_kind;
 
@@ -29,6 +29,7 @@ typedef struct {
   int c2, h2, w2;    /* its shape */
   char name[ARCH_NAME_MAX]; /* "" or the name this layer's output was given */
   int out, k, s;     /* conv: OUT K STRIDE; dwconv: K STRIDE; maxpool: S; dense: N */
+  int pad;           /* v2: conv's PAD, pooling's P; -1 when the line gives none (K/2, 0) */
   float p;           /* dropout probability; leaky's slope */
   int c, h, w;       /* input shape of one sample */
   int oc, oh, ow;    /* output shape of one sample */

@@ -11,7 +11,7 @@ static const layer_ops *const rows[L_KINDS] = {
     [L_GAP] = &gap_ops,         [L_DENSE] = &dense_ops,     [L_ADD] = &add_ops,
     [L_MUL] = &mul_ops,         [L_CONCAT] = &concat_ops,   [L_SIGMOID] = &sigmoid_ops,
     [L_LEAKY] = &leaky_ops,     [L_RELU6] = &relu6_ops,     [L_HSWISH] = &hswish_ops,
-    [L_SILU] = &silu_ops,       [L_SOFTMAX] = &softmax_ops,
+    [L_SILU] = &silu_ops,       [L_AVGPOOL] = &avgpool_ops, [L_SOFTMAX] = &softmax_ops,
 };
 
 const layer_ops *layer_ops_of(layer_kind kind) { return rows[kind]; }

@@ -118,6 +118,7 @@ void maxpool_backward(const layer *l, float *din, const float *dout, int n) {
 /* The row of the layer table. */
 
 static int shape(arch_layer *a, char *why, size_t len) {
+  if (a->pad >= 0) return pool_shape(a, why, len); /* maxpool K S P */
   a->k = a->s;
   a->oh = a->h / a->s;
   a->ow = a->w / a->s;
@@ -133,12 +134,15 @@ static void needs(const layer *l, int max_batch, layer_needs *need) {
   need->saved = (size_t)max_batch * layer_out_size(l); /* ints, as many as floats */
 }
 
+/* `maxpool K S P` (v2) runs pool.c's windows */
 static void forward(layer *l, const layer_fwd *f) {
-  maxpool_forward(l, f->out, f->in, f->n, f->train ? l->saved : NULL);
+  if (l->a.pad >= 0) pool_forward(l, f->out, f->in, f->n, f->train ? l->saved : NULL);
+  else maxpool_forward(l, f->out, f->in, f->n, f->train ? l->saved : NULL);
 }
 
 static void backward(const layer *l, const layer_bwd *b) {
-  maxpool_backward(l, b->din, b->dout, b->n);
+  if (l->a.pad >= 0) pool_backward(l, b->din, b->dout, b->n);
+  else maxpool_backward(l, b->din, b->dout, b->n);
 }
 
 const layer_ops maxpool_ops = {
@@ -146,6 +150,9 @@ const layer_ops maxpool_ops = {
     .usage = "S",
     .nargs = 1,
     .args = {{"S", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)}},
+    .alt_usage = "K S P",
+    .alt_nargs = 3,
+    .alt_args = POOL_WINDOW_ARGS,
     .shape = shape,
     .needs = needs,
     .forward = forward,

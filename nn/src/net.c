@@ -93,7 +93,9 @@ int nn_net_create(nn_net **out, const char *arch_text, const char *source_name, 
   for (int i = 0; i < net->nl; i++) {
     layer *l = &net->L[i];
     l->a = net->arch.layers[i];
-    l->pad = l->a.k / 2;
+    /* the padding the line gives (v2), else convolutions' K/2, pooling's 0 */
+    int conv = l->a.kind == L_CONV || l->a.kind == L_DWCONV;
+    l->pad = l->a.pad >= 0 ? l->a.pad : conv ? l->a.k / 2 : 0;
     size_t o = (size_t)layer_out_size(l);
     feat = o > feat ? o : feat;
   }
@@ -405,7 +407,7 @@ int nn_net_layer(const nn_net *net, int i, nn_layer_info *out) {
   const arch_layer *a = &net->L[i].a;
   *out = (nn_layer_info){.kind = layer_ops_of(a->kind)->word, .out = a->out, .k = a->k,
                          .stride = a->s, .p = a->p, .c = a->c, .h = a->h, .w = a->w,
-                         .oc = a->oc, .oh = a->oh, .ow = a->ow, .src = a->src,
+                         .pad = net->L[i].pad, .oc = a->oc, .oh = a->oh, .ow = a->ow, .src = a->src,
                          .src2 = a->src2 == -2 ? -2 : a->src2};
   return 0;
 }

@@ -181,6 +181,12 @@ int main(void) {
   check_net("mul-same", "input 5 5 3\nconv 4 3 1 @a\nconv 4 3 1 from input\nsigmoid\nmul a\ngap\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("concat", "input 6 6 3\nconv 4 3 1 @a\nconv 3 3 1 from input\nconcat a\nleaky 0.1\nconv 4 1 1\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
   check_net("activations", "input 5 5 1\nconv 4 3 1\nrelu6\nconv 4 3 1\nhswish\nconv 4 3 1\nsilu\nconv 4 1 1\nsigmoid\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
+  /* v2 padding and windows: convolutions without padding, with more than
+   * K/2, an even kernel, strided; overlapping max and average windows with
+   * padding (8 input channels: where the flipped-kernel dx would take over
+   * for "same" padding) */
+  check_net("conv-pad", "input 9 8 3\nconv 8 3 1 0\nsigmoid\nconv 8 3 1 2\nconv 5 2 1 0\nconv 4 3 2 0\nconv 4 5 2 1\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
+  check_net("pool-windows", "input 9 9 1\nconv 4 3 1\nmaxpool 3 2 1\nconv 4 3 1\navgpool 3 1 1\navgpool 2 2 0\nmaxpool 2 1 0\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("residual-frozen", "input 6 6 3\nconv 4 3 1\nbn\nrelu @a\nconv 4 3 1\nbn\nadd a\nrelu\ngap\ndense classes\nsoftmax\n", 4, 3, tol);
   /* one-row im2col tiles, as large planes take them: one sample per GEMM
    * needs 16x16 planes; the 9-in conv goes through the flipped-kernel dx */

@@ -24,10 +24,10 @@
 #include "onnx.pb-c.h"
 #include "test_support.h"
 
-static const char *const mapped[] = {"Conv", "BatchNormalization", "Relu", "MaxPool",
-                                     "GlobalAveragePool", "Flatten", "Reshape", "Gemm",
-                                     "MatMul", "Add", "Dropout", "Identity", "Constant",
-                                     "Softmax", "Div", "Mul", "Squeeze"};
+static const char *const mapped[] = {
+    "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSwish", "MaxPool",
+    "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Squeeze", "Gemm",
+    "MatMul", "Add", "Mul", "Div", "Concat", "Dropout", "Identity", "Constant", "Pad", "Softmax"};
 
 static int is_mapped(const char *op) {
   for (size_t i = 0; i < sizeof mapped / sizeof mapped[0]; i++)

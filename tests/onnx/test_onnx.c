@@ -256,7 +256,7 @@ static void test_round_trip(void) {
                {"an Erf node", "Erf"},
                {"no class names", "--classes"},
                {"opset 6", "opset 6"},
-               {"asymmetric padding", "padding must be K/2"}};
+               {"asymmetric padding", "padding must be the same on every side"}};
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     Onnx__ModelProto *mm = onnx__model_proto__unpack(NULL, size, buf);
     Onnx__GraphProto *g = mm->graph;
@@ -371,7 +371,7 @@ int main(int argc, char **argv) {
     int classes;
   } torch[] = {{"plain_bn", 7}, {"plain_folded", 7}, {"xception_dw", 5},
                {"xception_dw_folded", 5}, {"matmul_head", 3}, {"residual_bn", 7},
-               {"residual_folded", 7}, {"gates", 4}};
+               {"residual_folded", 7}, {"gates", 4}, {"windows", 5}};
   for (size_t i = 0; i < sizeof torch / sizeof torch[0]; i++) torch_case(dir, torch[i].name, torch[i].classes);
   if (argc <= 1) {
     test_round_trip();

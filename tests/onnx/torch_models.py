@@ -98,6 +98,23 @@ class Gates(nn.Module):
         return torch.softmax(self.fc(x), dim=1)
 
 
+class Windows(nn.Module):
+    """convolutions without padding, with more than K/2 and with an even
+    kernel; overlapping max and average windows with padding"""
+
+    def __init__(self):
+        super().__init__()
+        self.f = nn.Sequential(
+            nn.Conv2d(1, 6, 3, padding=0), nn.ReLU(), nn.Conv2d(6, 6, 3, padding=2), nn.ReLU(),
+            nn.MaxPool2d(3, stride=2, padding=1), nn.Conv2d(6, 8, 2), nn.ReLU(),
+            nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+            nn.AvgPool2d(2, stride=2), nn.Conv2d(8, 6, 3, stride=2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(6 * 2 * 2, 5), nn.Softmax(dim=1))
+
+    def forward(self, x):
+        return self.f(x)
+
+
 class MatMulHead(nn.Module):
     """a dense head written as x @ W + b (MatMul and Add), a hidden layer,
     a temperature division before the softmax."""
@@ -121,7 +138,7 @@ NETS = [("plain_bn", Plain, (1, 24, 24), False), ("plain_folded", Plain, (1, 24,
         ("xception_dw_folded", MiniXception, (3, 16, 16), True),
         ("matmul_head", MatMulHead, (1, 16, 16), True),
         ("residual_bn", Residual, (1, 16, 16), False), ("residual_folded", Residual, (1, 16, 16), True),
-        ("gates", Gates, (3, 12, 12), False)]
+        ("gates", Gates, (3, 12, 12), False), ("windows", Windows, (1, 24, 24), True)]
 
 
 def randomise_bn(model, g):

@@ -116,7 +116,7 @@ static char *emit_layers(exporter *e, const char *x, int first) {
       if (!w || !b) return NULL;
       Onnx__NodeProto *n =
           builder_node(g, "Conv", (const char *[]){in.name, w, b, NULL}, (const char *[]){y, NULL});
-      int64_t p = l.k / 2;
+      int64_t p = l.pad;
       node_attr_ints(g, n, "kernel_shape", (int64_t[]){l.k, l.k}, 2);
       node_attr_ints(g, n, "pads", (int64_t[]){p, p, p, p}, 4);
       node_attr_ints(g, n, "strides", (int64_t[]){l.stride, l.stride}, 2);
@@ -167,11 +167,13 @@ static char *emit_layers(exporter *e, const char *x, int first) {
       Onnx__NodeProto *n =
           builder_node(g, op, (const char *[]){in.name, other.name, NULL}, (const char *[]){y, NULL});
       if (op[0] == 'C') node_attr_int(g, n, "axis", 1);
-    } else if (!strcmp(kind, "maxpool")) {
-      Onnx__NodeProto *n =
-          builder_node(g, "MaxPool", (const char *[]){in.name, NULL}, (const char *[]){y, NULL});
-      node_attr_ints(g, n, "kernel_shape", (int64_t[]){l.stride, l.stride}, 2);
+    } else if (!strcmp(kind, "maxpool") || !strcmp(kind, "avgpool")) {
+      Onnx__NodeProto *n = builder_node(g, kind[0] == 'm' ? "MaxPool" : "AveragePool",
+                                        (const char *[]){in.name, NULL}, (const char *[]){y, NULL});
+      int64_t p = l.pad;
+      node_attr_ints(g, n, "kernel_shape", (int64_t[]){l.k, l.k}, 2);
       node_attr_ints(g, n, "strides", (int64_t[]){l.stride, l.stride}, 2);
+      if (p) node_attr_ints(g, n, "pads", (int64_t[]){p, p, p, p}, 4);
     } else if (!strcmp(kind, "gap")) {
       builder_node(g, "GlobalAveragePool", (const char *[]){in.name, NULL}, (const char *[]){y, NULL});
     } else if (!strcmp(kind, "dense")) {

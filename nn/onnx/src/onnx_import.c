@@ -397,9 +397,15 @@ static char *arch_text(const importer *im) {
     char *o = text + at;
     size_t left = ARCH_TEXT_MAX - at;
     int k;
-    if (!strcmp(l->kind, "conv")) k = snprintf(o, left, "conv %d %d %d", l->out, l->k, l->s);
+    int same = l->k % 2 == 1 && l->pad == l->k / 2;
+    if (!strcmp(l->kind, "conv") && same) k = snprintf(o, left, "conv %d %d %d", l->out, l->k, l->s);
+    else if (!strcmp(l->kind, "conv"))
+      k = snprintf(o, left, "conv %d %d %d %d", l->out, l->k, l->s, l->pad);
     else if (!strcmp(l->kind, "dwconv")) k = snprintf(o, left, "dwconv %d %d", l->k, l->s);
-    else if (!strcmp(l->kind, "maxpool")) k = snprintf(o, left, "maxpool %d", l->s);
+    else if (!strcmp(l->kind, "maxpool") && l->k == l->s && l->pad == 0)
+      k = snprintf(o, left, "maxpool %d", l->s);
+    else if (!strcmp(l->kind, "maxpool") || !strcmp(l->kind, "avgpool"))
+      k = snprintf(o, left, "%s %d %d %d", l->kind, l->k, l->s, l->pad);
     else if (!strcmp(l->kind, "dense")) k = snprintf(o, left, "dense %d", l->out);
     else if (!strcmp(l->kind, "leaky")) k = snprintf(o, left, "leaky %.9g", (double)l->p);
     else if (l->src2 == -1) k = snprintf(o, left, "%s input", l->kind);

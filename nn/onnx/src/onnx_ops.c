@@ -17,10 +17,13 @@
 #include <string.h>
 
 const char import_supported[] =
-    "Conv (group 1 or depthwise, square odd kernel, padding K/2), BatchNormalization, Relu, "
+    "Conv (group 1, or depthwise with padding K/2; square kernel, symmetric padding), "
+    "BatchNormalization, Relu, "
     "LeakyRelu, Clip (0..6 or 0..), Sigmoid, HardSwish, Add, Mul, Concat (channels), MaxPool "
-    "(kernel = stride, no padding), GlobalAveragePool, ReduceMean (over H and W), Flatten, "
+    "and AveragePool (square windows, symmetric padding, floor sizes), GlobalAveragePool, "
+    "ReduceMean (over H and W), Flatten, "
     "Reshape to two dimensions, Squeeze of 1x1 maps, Gemm, MatMul, Dropout, Identity, Constant, "
+    "Pad of zeros, "
     "Softmax (last; a Div or Mul by a scalar before it is the temperature)";
 
 /* The floats of the constant `name`, which must hold `want` elements (-1:
@@ -75,6 +78,36 @@ static int output_of_last(importer *im, const Onnx__NodeProto *n, int flat) {
 
 /* ---- convolutions, normalisation, pooling, dense ----------------------------- */
 
+/* The padding of a convolution or pooling window of kernel k, stride s on
+ * value v: the same on every side (pads, or auto_pad VALID, or SAME_* where
+ * it comes out even), less than k. */
+static int read_pads(importer *im, const Onnx__NodeProto *n, int64_t k, int64_t s, const ivalue *v,
+                     size_t npads, const int64_t *pads, int64_t *p) {
+  const Onnx__AttributeProto *ap = node_attr(n, "auto_pad");
+  char mode[16] = "NOTSET";
+  if (ap && ap->has_s && ap->s.len && ap->s.len < sizeof mode) {
+    memcpy(mode, ap->s.data, ap->s.len);
+    mode[ap->s.len] = '\0';
+  }
+  if (!strcmp(mode, "VALID")) {
+    *p = 0;
+  } else if (!strcmp(mode, "SAME_UPPER") || !strcmp(mode, "SAME_LOWER")) {
+    /* out = ceil(in / s): total padding (out - 1) s + k - in, split in two */
+    int64_t th = ((v->h + s - 1) / s - 1) * s + k - v->h, tw = ((v->w + s - 1) / s - 1) * s + k - v->w;
+    if (th != tw || th < 0 || th % 2)
+      return NODE_FAIL(im, n, "auto_pad %s pads unevenly here (nn pads the same on every side)", mode);
+    *p = th / 2;
+  } else if (!strcmp(mode, "NOTSET")) {
+    *p = npads ? pads[0] : 0;
+    if (npads && (npads != 4 || pads[1] != *p || pads[2] != *p || pads[3] != *p))
+      return NODE_FAIL(im, n, "%s", "padding must be the same on every side (nn pads symmetrically)");
+  } else {
+    return NODE_FAIL(im, n, "auto_pad '%s' is not supported", mode);
+  }
+  if (*p < 0 || *p >= k) return NODE_FAIL(im, n, "padding %lld must be less than the kernel", (long long)*p);
+  return 0;
+}
+
 static int read_conv(importer *im, const Onnx__NodeProto *n, const ivalue *v) {
   char why[256] = "";
   if (v->flat) return NODE_FAIL(im, n, "%s", "a convolution of flattened features is not supported");
@@ -94,24 +127,20 @@ static int read_conv(importer *im, const Onnx__NodeProto *n, const ivalue *v) {
     return NODE_FAIL(im, n, "%s", why);
   for (size_t i = 0; i < ndil; i++)
     if (dil[i] != 1) return NODE_FAIL(im, n, "%s", "dilations other than 1 are not supported");
-  if (kh != kw || kh < 1 || kh > 15 || kh % 2 == 0)
-    return NODE_FAIL(im, n, "kernel %lldx%lld is not supported (square, odd, 1..15)",
-                     (long long)kh, (long long)kw);
+  if (kh != kw || kh < 1 || kh > 15)
+    return NODE_FAIL(im, n, "kernel %lldx%lld is not supported (square, 1..15)", (long long)kh,
+                     (long long)kw);
   if (nks && (nks != 2 || ks[0] != kh || ks[1] != kw))
     return NODE_FAIL(im, n, "%s", "kernel_shape does not match the weight");
   int64_t s = nst ? st[0] : 1;
   if (nst && (nst != 2 || st[1] != s))
     return NODE_FAIL(im, n, "%s", "strides must be equal in both dimensions");
   if (s < 1 || s > 16) return NODE_FAIL(im, n, "stride %lld is not supported (1..16)", (long long)s);
-  int64_t p = kh / 2;
-  const Onnx__AttributeProto *ap = node_attr(n, "auto_pad");
-  if (ap && ap->has_s && ap->s.len && !(ap->s.len == 6 && !memcmp(ap->s.data, "NOTSET", 6)))
-    return NODE_FAIL(im, n, "auto_pad '%.*s' is not supported: give explicit pads of K/2",
-                     (int)(ap->s.len > 20 ? 20 : ap->s.len), (const char *)ap->s.data);
-  if (npads != 4 || pads[0] != p || pads[1] != p || pads[2] != p || pads[3] != p)
-    return NODE_FAIL(im, n, "padding must be K/2 = %lld on every side (nn pads the same on "
-                            "all sides)", (long long)p);
+  int64_t p;
+  if (read_pads(im, n, kh, s, v, npads, pads, &p) != 0) return -1;
   int dw = 0;
+  if (group != 1 && (2 * p != kh - 1))
+    return NODE_FAIL(im, n, "%s", "a depthwise convolution needs an odd kernel and padding K/2");
   if (group == 1) {
     if (per != v->c)
       return NODE_FAIL(im, n, "weight has %lld input channels, the value %d", (long long)per, v->c);
@@ -137,8 +166,10 @@ static int read_conv(importer *im, const Onnx__NodeProto *n, const ivalue *v) {
   }
   l->tn[1] = oc;
   l->oc = (int)oc;
-  l->oh = (v->h - 1) / (int)s + 1;
-  l->ow = (v->w - 1) / (int)s + 1;
+  l->pad = (int)p;
+  l->oh = (v->h + 2 * (int)p - (int)kh) / (int)s + 1;
+  l->ow = (v->w + 2 * (int)p - (int)kh) / (int)s + 1;
+  if (l->oh < 1 || l->ow < 1) return NODE_FAIL(im, n, "%s", "the input is smaller than the kernel");
   return output_of_last(im, n, 0);
 }
 
@@ -176,35 +207,45 @@ static int read_bn(importer *im, const Onnx__NodeProto *n, const ivalue *v) {
   return output_of_last(im, n, v->flat);
 }
 
-static int read_maxpool(importer *im, const Onnx__NodeProto *n, const ivalue *v) {
+/* MaxPool and AveragePool: square windows, equal strides, symmetric padding,
+ * floor sizes; AveragePool not counting the padding (ONNX's default). */
+static int read_pool(importer *im, const Onnx__NodeProto *n, const ivalue *v) {
   char why[256] = "";
   const int64_t *ks, *st, *pads, *dil;
   size_t nks, nst, npads, ndil;
-  int64_t ceil_mode, order;
+  int64_t ceil_mode, order, include_pad;
+  int avg = is_op(n, "AveragePool");
   if (v->flat) return NODE_FAIL(im, n, "%s", "pooling flattened features is not supported");
   if (attr_ints(n, "kernel_shape", &ks, &nks, why, sizeof why) ||
       attr_ints(n, "strides", &st, &nst, why, sizeof why) ||
       attr_ints(n, "pads", &pads, &npads, why, sizeof why) ||
       attr_ints(n, "dilations", &dil, &ndil, why, sizeof why) ||
       attr_int(n, "ceil_mode", 0, &ceil_mode, why, sizeof why) ||
-      attr_int(n, "storage_order", 0, &order, why, sizeof why))
+      attr_int(n, "storage_order", 0, &order, why, sizeof why) ||
+      attr_int(n, "count_include_pad", 0, &include_pad, why, sizeof why))
     return NODE_FAIL(im, n, "%s", why);
-  if (nks != 2 || ks[0] != ks[1]) return NODE_FAIL(im, n, "%s", "the kernel must be square");
-  int64_t k = ks[0];
-  int ok = k >= 1 && k <= 16 && nst == 2 && st[0] == k && st[1] == k && !ceil_mode &&
-           n->n_output == 1;
-  for (size_t i = 0; i < npads; i++) ok &= pads[i] == 0;
-  for (size_t i = 0; i < ndil; i++) ok &= dil[i] == 1;
-  if (!ok)
-    return NODE_FAIL(im, n, "%s", "only kernel = stride (1..16), no padding, floor sizes, no "
-                                  "indices output is supported");
-  if (v->h / k < 1 || v->w / k < 1)
-    return NODE_FAIL(im, n, "input %dx%d is smaller than the kernel %lld", v->h, v->w, (long long)k);
-  ilayer *l = push_layer(im, n, "maxpool", v);
+  if (nks != 2 || ks[0] != ks[1]) return NODE_FAIL(im, n, "%s", "the kernel must be square (2-D)");
+  int64_t k = ks[0], s = nst ? st[0] : 1;
+  if (nst && (nst != 2 || st[1] != s)) return NODE_FAIL(im, n, "%s", "strides must be equal in both dimensions");
+  if (k < 1 || k > 15 || s < 1 || s > 16)
+    return NODE_FAIL(im, n, "kernel %lld, stride %lld: not supported (1..15, 1..16)", (long long)k, (long long)s);
+  for (size_t i = 0; i < ndil; i++)
+    if (dil[i] != 1) return NODE_FAIL(im, n, "%s", "dilations other than 1 are not supported");
+  if (ceil_mode) return NODE_FAIL(im, n, "%s", "ceil_mode 1 is not supported (floor sizes)");
+  if (n->n_output != 1) return NODE_FAIL(im, n, "%s", "an indices output is not supported");
+  if (avg && include_pad) return NODE_FAIL(im, n, "%s", "count_include_pad 1 is not supported");
+  int64_t p;
+  if (read_pads(im, n, k, s, v, npads, pads, &p) != 0) return -1;
+  int oh = (v->h + 2 * (int)p - (int)k), ow = (v->w + 2 * (int)p - (int)k);
+  if (oh < 0 || ow < 0)
+    return NODE_FAIL(im, n, "input %dx%d is smaller than the window %lld", v->h, v->w, (long long)k);
+  ilayer *l = push_layer(im, n, avg ? "avgpool" : "maxpool", v);
   if (!l) return -1;
-  l->s = l->k = (int)k;
-  l->oh = v->h / (int)k;
-  l->ow = v->w / (int)k;
+  l->k = (int)k;
+  l->s = (int)s;
+  l->pad = (int)p;
+  l->oh = oh / (int)s + 1;
+  l->ow = ow / (int)s + 1;
   return output_of_last(im, n, 0);
 }
 
@@ -488,10 +529,22 @@ int import_node(importer *im, const Onnx__NodeProto *n) {
   if (is_op(n, "Relu") || is_op(n, "Sigmoid") || is_op(n, "HardSwish") || is_op(n, "LeakyRelu") ||
       is_op(n, "Clip"))
     return read_activation(im, n, &v);
-  if (is_op(n, "MaxPool")) return read_maxpool(im, n, &v);
+  if (is_op(n, "MaxPool") || is_op(n, "AveragePool")) return read_pool(im, n, &v);
   if (is_op(n, "GlobalAveragePool") || is_op(n, "ReduceMean")) return read_gap(im, n, &v);
   if (is_op(n, "Flatten") || is_op(n, "Reshape") || is_op(n, "Squeeze")) return read_flatten(im, n, &v);
   if (is_op(n, "Gemm") || is_op(n, "MatMul")) return read_dense(im, n, &v);
+  if (is_op(n, "Pad")) { /* PyTorch writes one, all zeros, before some AveragePools */
+    char why[256] = "";
+    long cnt = 0;
+    const Onnx__TensorProto *t = n->n_input > 1 ? import_constant(im, n->input[1]) : NULL;
+    int64_t *pads = t ? tensor_int64s(t, &cnt, why, sizeof why) : NULL;
+    int zero = pads != NULL;
+    for (long i = 0; zero && i < cnt; i++) zero = pads[i] == 0;
+    free(pads);
+    if (!zero) return NODE_FAIL(im, n, "%s", "only a Pad of zeros is supported (give the padding to the Conv or pool)");
+    v.name = n->output[0];
+    return import_add_value(im, v);
+  }
   if (is_op(n, "Dropout") || is_op(n, "Identity")) {
     v.name = n->output[0];
     return import_add_value(im, v);
