@@ -56,6 +56,7 @@ typedef struct {
                          kernel k, stride; dense: N */
   int pad;            /* conv, dwconv: zero padding on each side (K/2 unless the
                          line gives one); pooling: padding never counted */
+  int groups;         /* conv: channel groups (1 unless the line gives more) */
   float p;            /* dropout probability */
   int c, h, w;        /* input shape of one sample */
   int oc, oh, ow;     /* output shape */

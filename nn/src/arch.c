@@ -165,7 +165,8 @@ static int parse_layer(ctx *c, char **tok, int ntok, int num_classes, const arch
   }
   if (op->nargs == 0 && nargs != 0) return fail(c, "%s: takes no arguments, got %d", w, nargs);
   const layer_arg *args = op->args;
-  if (op->alt_nargs && nargs == op->alt_nargs) { /* the longer form (v2) */
+  int alt_min = op->alt_min ? op->alt_min : op->alt_nargs;
+  if (op->alt_nargs && nargs >= alt_min && nargs <= op->alt_nargs) { /* the longer form (v2) */
     args = op->alt_args;
   } else if (nargs != op->nargs && op->alt_nargs) {
     return fail(c, "%s: expected '%s %s' or '%s %s', got %d number%s", w, w, op->usage, w,

@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int is_pointwise(const layer *l) { return l->a.k == 1 && l->a.s == 1 && l->pad == 0; }
+static int grouped(const layer *l) { return l->a.groups > 1; }
+static int is_pointwise(const layer *l) {
+  return l->a.k == 1 && l->a.s == 1 && l->pad == 0 && !grouped(l);
+}
 
 
 /* col[(c*K + ky)*K + kx][(oy - oy0)*OW + ox] = x[c][oy*S - pad + ky][ox*S - pad + kx],
@@ -179,7 +182,8 @@ static void scatter(float *dst, const float *src, int rows, int HW, int nb) {
  * convs with enough input channels; the im2col of a 1-channel input's
  * gradient would cost more than it saves. */
 static int wflip_pays(const layer *l) {
-  return l->a.s == 1 && l->a.k > 1 && l->a.c >= 8 && 2 * l->pad == l->a.k - 1; /* "same" padding */
+  return l->a.s == 1 && l->a.k > 1 && l->a.c >= 8 && 2 * l->pad == l->a.k - 1 && /* "same" */
+         !grouped(l);
 }
 
 /* Samples per GEMM: a power of two (<= 16) making it at least 256 columns
@@ -518,7 +522,13 @@ int conv_shape_same(arch_layer *a, char *why, size_t len) {
 static int shape(arch_layer *a, char *why, size_t len) {
   a->oc = a->out;
   if (a->pad < 0) return conv_shape_same(a, why, len);
-  /* conv OUT K STRIDE PAD (v2): any K, out = floor((in + 2 PAD - K) / S) + 1 */
+  /* conv OUT K STRIDE PAD [GROUPS] (v2): any K, out = floor((in + 2 PAD - K) / S) + 1 */
+  int g = a->groups > 1 ? a->groups : 1;
+  if (a->c % g || a->out % g) {
+    snprintf(why, len, "conv %d %d %d %d %d: %d input and %d output channels do not split into %d "
+                       "groups", a->out, a->k, a->s, a->pad, g, a->c, a->out, g);
+    return -1;
+  }
   int oh = a->h + 2 * a->pad - a->k, ow = a->w + 2 * a->pad - a->k;
   if (a->pad >= a->k || oh < 0 || ow < 0) {
     snprintf(why, len, "conv %d %d %d %d: %s", a->out, a->k, a->s, a->pad,
@@ -532,27 +542,31 @@ static int shape(arch_layer *a, char *why, size_t len) {
 
 static int tensors(layer *l, tensor_spec *t) {
   const arch_layer *a = &l->a;
-  t[0] = (tensor_spec){"conv.weight", TENSOR_PARAM, 4, {a->oc, a->c, a->k, a->k}, INIT_HE, &l->w, &l->dw};
+  int per = a->groups > 1 ? a->c / a->groups : a->c; /* input channels of one group */
+  t[0] = (tensor_spec){"conv.weight", TENSOR_PARAM, 4, {a->oc, per, a->k, a->k}, INIT_HE, &l->w, &l->dw};
   t[1] = (tensor_spec){"conv.bias", TENSOR_PARAM, 1, {a->oc}, INIT_ZERO, &l->b, &l->db};
   return 2;
 }
 
 static double macs(const arch_layer *a) {
-  return (double)a->oc * a->c * a->k * a->k * a->oh * a->ow;
+  return (double)a->oc * a->c / (a->groups > 1 ? a->groups : 1) * a->k * a->k * a->oh * a->ow;
 }
 
 static void needs(const layer *l, int max_batch, layer_needs *need) {
+  if (grouped(l)) return; /* gconv.c needs no scratch */
   need->col = conv_col_size(l);
   need->wflip = conv_wflip_size(l);
   need->slots = conv_slots_size(l, max_batch);
 }
 
 static void forward(layer *l, const layer_fwd *f) {
-  conv_forward(l, f->out, f->in, f->n, f->train, f->pre, f->ws);
+  if (grouped(l)) gconv_forward(l, f->out, f->in, f->n);
+  else conv_forward(l, f->out, f->in, f->n, f->train, f->pre, f->ws);
 }
 
 static void backward(const layer *l, const layer_bwd *b) {
-  conv_backward(l, b->din, b->dout, b->in, b->n, b->param_grads, b->pre, b->post, b->ws);
+  if (grouped(l)) gconv_backward(l, b->din, b->dout, b->in, b->n, b->param_grads);
+  else conv_backward(l, b->din, b->dout, b->in, b->n, b->param_grads, b->pre, b->post, b->ws);
 }
 
 static int takes_bn_map(const layer *l, int n) {
@@ -561,11 +575,13 @@ static int takes_bn_map(const layer *l, int n) {
 }
 
 static int takes_bn_grad(const layer *l, int n) {
-  (void)l, (void)n;
-  return 1;
+  (void)n;
+  return !grouped(l);
 }
 
-static long folds_bn(const arch_layer *a) { return (long)a->c * a->k * a->k; }
+static long folds_bn(const arch_layer *a) {
+  return (long)a->c / (a->groups > 1 ? a->groups : 1) * a->k * a->k;
+}
 
 const layer_ops conv_ops = {
     .word = "conv",
@@ -574,12 +590,14 @@ const layer_ops conv_ops = {
     .args = {{"OUT", ARG_INT, 1, ARCH_MAX_CHANNELS, offsetof(arch_layer, out)},
              {"K", ARG_INT, 1, ARCH_MAX_KERNEL, offsetof(arch_layer, k)},
              {"STRIDE", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)}},
-    .alt_usage = "OUT K STRIDE PAD",
-    .alt_nargs = 4,
+    .alt_usage = "OUT K STRIDE PAD [GROUPS]",
+    .alt_nargs = 5,
+    .alt_min = 4,
     .alt_args = {{"OUT", ARG_INT, 1, ARCH_MAX_CHANNELS, offsetof(arch_layer, out)},
                  {"K", ARG_INT, 1, ARCH_MAX_KERNEL, offsetof(arch_layer, k)},
                  {"STRIDE", ARG_INT, 1, ARCH_MAX_STRIDE, offsetof(arch_layer, s)},
-                 {"PAD", ARG_INT, 0, ARCH_MAX_KERNEL - 1, offsetof(arch_layer, pad)}},
+                 {"PAD", ARG_INT, 0, ARCH_MAX_KERNEL - 1, offsetof(arch_layer, pad)},
+                 {"GROUPS", ARG_INT, 1, ARCH_MAX_CHANNELS, offsetof(arch_layer, groups)}},
     .shape = shape,
     .tensors = tensors,
     .macs = macs,

@@ -153,6 +153,11 @@ void gap_forward(const layer *l, float *out, const float *in, int n);
 void gap_backward(const layer *l, float *din, const float *dout, int n);
 void dropout_apply(float *out, const float *in, const float *mask, long count);
 
+/* gconv.c: grouped convolution, direct loops (conv with GROUPS > 1) */
+void gconv_forward(const layer *l, float *out, const float *in, int n);
+void gconv_backward(const layer *l, float *din, const float *dout, const float *in, int n,
+                    int param_grads);
+
 /* pool.c: windows of any K, S, P (maxpool's long form, avgpool) */
 void pool_forward(const layer *l, float *out, const float *in, int n, int *argmax);
 void pool_backward(const layer *l, float *din, const float *dout, int n);

@@ -22,7 +22,7 @@ typedef struct {
   size_t offset;    /* offsetof(arch_layer, field): int, or float for ARG_PROB */
 } layer_arg;
 
-#define LAYER_MAX_ARGS 4
+#define LAYER_MAX_ARGS 5
 
 /* The arguments of a pooling window (v2: `maxpool K S P`, `avgpool K S P`). */
 #define POOL_WINDOW_ARGS                                                  \
@@ -98,6 +98,8 @@ typedef struct {
    * "OUT K STRIDE PAD" */
   const char *alt_usage;
   int alt_nargs;
+  int alt_min;        /* the long form's trailing arguments from this many on may
+                         be left out (0: all are needed) */
   layer_arg alt_args[LAYER_MAX_ARGS];
   int merge;          /* reads two tensors: the line's input and `NAME` (add, mul, concat) */
   /* output shape from the input shape and the arguments (NULL: the input's).

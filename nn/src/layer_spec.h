@@ -30,6 +30,7 @@ typedef struct {
   char name[ARCH_NAME_MAX]; /* "" or the name this layer's output was given */
   int out, k, s;     /* conv: OUT K STRIDE; dwconv: K STRIDE; maxpool: S; dense: N */
   int pad;           /* v2: conv's PAD, pooling's P; -1 when the line gives none (K/2, 0) */
+  int groups;        /* v2: conv's GROUPS; 0 or 1: one group */
   float p;           /* dropout probability; leaky's slope */
   int c, h, w;       /* input shape of one sample */
   int oc, oh, ow;    /* output shape of one sample */

@@ -407,7 +407,7 @@ int nn_net_layer(const nn_net *net, int i, nn_layer_info *out) {
   const arch_layer *a = &net->L[i].a;
   *out = (nn_layer_info){.kind = layer_ops_of(a->kind)->word, .out = a->out, .k = a->k,
                          .stride = a->s, .p = a->p, .c = a->c, .h = a->h, .w = a->w,
-                         .pad = net->L[i].pad, .oc = a->oc, .oh = a->oh, .ow = a->ow, .src = a->src,
+                         .pad = net->L[i].pad, .groups = a->groups > 1 ? a->groups : 1, .oc = a->oc, .oh = a->oh, .ow = a->ow, .src = a->src,
                          .src2 = a->src2 == -2 ? -2 : a->src2};
   return 0;
 }

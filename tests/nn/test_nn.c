@@ -113,7 +113,7 @@ static void randomise_bn(nn_net *net) {
  * after a `from` (folded into the conv it reads), a gate. */
 static const char fold_arch_v2[] =
     "input 16 16 3\nconv 8 3 1 @c\nbn\nadd c\nrelu\nconv 8 3 1\nbn @b\nrelu\nadd b\n"
-    "conv 12 1 2 from c\nbn\nrelu @m\ngap\nsigmoid\nmul m\nconv 6 3 1\nrelu\ngap\ndense classes\nsoftmax\n";
+    "conv 12 1 2 from c\nbn\nrelu @m\ngap\nsigmoid\nmul m\nconv 6 3 1 1 3\nbn\nrelu\ngap\ndense classes\nsoftmax\n";
 
 static void test_fold(const char *arch) {
   int n = 3, K = 5;

@@ -186,6 +186,10 @@ int main(void) {
    * padding (8 input channels: where the flipped-kernel dx would take over
    * for "same" padding) */
   check_net("conv-pad", "input 9 8 3\nconv 8 3 1 0\nsigmoid\nconv 8 3 1 2\nconv 5 2 1 0\nconv 4 3 2 0\nconv 4 5 2 1\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
+  /* grouped convolutions (gconv.c): 3 groups of 1 -> 2 channels, 2 groups
+   * strided, a depthwise 1x1 written as groups = channels; a bn folded
+   * into one and frozen below it */
+  check_net("grouped", "input 6 6 3\nconv 6 3 1 1 3\nsigmoid\nconv 4 3 2 1 2\nbn\nconv 4 1 1 0 4\ngap\ndense classes\nsoftmax\n", 3, 0, tol);
   check_net("pool-windows", "input 9 9 1\nconv 4 3 1\nmaxpool 3 2 1\nconv 4 3 1\navgpool 3 1 1\navgpool 2 2 0\nmaxpool 2 1 0\ndense classes\nsoftmax\n", 2, 0, tol);
   check_net("residual-frozen", "input 6 6 3\nconv 4 3 1\nbn\nrelu @a\nconv 4 3 1\nbn\nadd a\nrelu\ngap\ndense classes\nsoftmax\n", 4, 3, tol);
   /* one-row im2col tiles, as large planes take them: one sample per GEMM

@@ -93,13 +93,13 @@ static const char every_kind[] =
     "dense classes\nsoftmax\n";
 
 /* format v2: a residual add, a gate from 1x1 convolutions and one from a
- * dense layer (an [N, C] value multiplied into a map), a branch `from` an
- * earlier tensor, concatenation, every new activation */
+ * dense layer (an [N, C] value multiplied into a map), a grouped conv on a
+ * branch `from` an earlier tensor, concatenation, every new activation */
 static const char branches[] =
     "input 20 18 3\n"
     "conv 6 3 1 @a\nbn\nrelu\nconv 6 3 1\nbn\nadd a\nleaky 0.1 @r\n"
     "gap\nconv 3 1 1\nrelu6\nconv 6 1 1\nsigmoid\nmul r\nmaxpool 2 @m\n"
-    "conv 4 3 2\nhswish @h\nconv 4 3 2 from m\nsilu\nconcat h @cat\n"
+    "conv 4 3 2\nhswish @h\nconv 4 3 2 1 2 from m\nsilu\nconcat h @cat\n"
     "gap\ndense 8\nsigmoid\nmul cat\ndense 10\nrelu\ndense classes\nsoftmax\n";
 
 static nn_model make_model(const char *arch) {

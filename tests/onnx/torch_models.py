@@ -99,20 +99,32 @@ class Gates(nn.Module):
 
 
 class Windows(nn.Module):
-    """convolutions without padding, with more than K/2 and with an even
-    kernel; overlapping max and average windows with padding"""
+    """convolutions without padding, with more than K/2, with an even
+    kernel, grouped (2 groups) and depthwise without padding; overlapping
+    max and average windows with padding"""
 
     def __init__(self):
         super().__init__()
         self.f = nn.Sequential(
             nn.Conv2d(1, 6, 3, padding=0), nn.ReLU(), nn.Conv2d(6, 6, 3, padding=2), nn.ReLU(),
             nn.MaxPool2d(3, stride=2, padding=1), nn.Conv2d(6, 8, 2), nn.ReLU(),
+            nn.Conv2d(8, 8, 3, padding=1, groups=2), nn.Conv2d(8, 8, 3, padding=0, groups=8),
+            nn.ReLU(),
             nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
             nn.AvgPool2d(2, stride=2), nn.Conv2d(8, 6, 3, stride=2), nn.ReLU(),
             nn.Flatten(), nn.Linear(6 * 2 * 2, 5), nn.Softmax(dim=1))
 
     def forward(self, x):
         return self.f(x)
+
+    def sharpen(self):
+        """a deep stack of small random layers gives nearly the same output
+        for every input; larger weights make the probabilities differ well
+        beyond the test's tolerance, so a wrong window would show"""
+        with torch.no_grad():
+            for m in self.f:
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    m.weight.mul_(2.5)
 
 
 class MatMulHead(nn.Module):
@@ -138,7 +150,7 @@ NETS = [("plain_bn", Plain, (1, 24, 24), False), ("plain_folded", Plain, (1, 24,
         ("xception_dw_folded", MiniXception, (3, 16, 16), True),
         ("matmul_head", MatMulHead, (1, 16, 16), True),
         ("residual_bn", Residual, (1, 16, 16), False), ("residual_folded", Residual, (1, 16, 16), True),
-        ("gates", Gates, (3, 12, 12), False), ("windows", Windows, (1, 24, 24), True)]
+        ("gates", Gates, (3, 12, 12), False), ("windows", Windows, (1, 28, 28), True)]
 
 
 def randomise_bn(model, g):
@@ -162,6 +174,8 @@ def main():
         model = cls()
         with torch.no_grad():
             randomise_bn(model, g)
+        if hasattr(model, "sharpen"):
+            model.sharpen()
         model.eval()
         x = torch.rand((2,) + shape, generator=g)
         with torch.no_grad():

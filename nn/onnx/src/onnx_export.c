@@ -108,7 +108,7 @@ static char *emit_layers(exporter *e, const char *x, int first) {
     int rank4 = in.rank4;
     if (!strcmp(kind, "conv") || !strcmp(kind, "dwconv")) {
       int dw = !strcmp(kind, "dwconv");
-      int64_t wd[4] = {l.oc, dw ? 1 : l.c, l.k, l.k}, bd[1] = {l.oc};
+      int64_t wd[4] = {l.oc, dw ? 1 : l.c / l.groups, l.k, l.k}, bd[1] = {l.oc};
       const char *w = first ? param(e, i, dw ? "dwconv.weight" : "conv.weight", wd, 4)
                             : arena_printf(g->arena, "%d.%s.weight", i, kind);
       const char *b = first ? param(e, i, dw ? "dwconv.bias" : "conv.bias", bd, 1)
@@ -121,7 +121,7 @@ static char *emit_layers(exporter *e, const char *x, int first) {
       node_attr_ints(g, n, "pads", (int64_t[]){p, p, p, p}, 4);
       node_attr_ints(g, n, "strides", (int64_t[]){l.stride, l.stride}, 2);
       node_attr_ints(g, n, "dilations", (int64_t[]){1, 1}, 2);
-      node_attr_int(g, n, "group", dw ? l.c : 1);
+      node_attr_int(g, n, "group", dw ? l.c : l.groups);
     } else if (!strcmp(kind, "bn")) {
       static const char *what[4] = {"bn.gamma", "bn.beta", "bn.running_mean", "bn.running_var"};
       const char *ins[6] = {in.name};

@@ -398,7 +398,9 @@ static char *arch_text(const importer *im) {
     size_t left = ARCH_TEXT_MAX - at;
     int k;
     int same = l->k % 2 == 1 && l->pad == l->k / 2;
-    if (!strcmp(l->kind, "conv") && same) k = snprintf(o, left, "conv %d %d %d", l->out, l->k, l->s);
+    if (!strcmp(l->kind, "conv") && l->groups > 1)
+      k = snprintf(o, left, "conv %d %d %d %d %d", l->out, l->k, l->s, l->pad, l->groups);
+    else if (!strcmp(l->kind, "conv") && same) k = snprintf(o, left, "conv %d %d %d", l->out, l->k, l->s);
     else if (!strcmp(l->kind, "conv"))
       k = snprintf(o, left, "conv %d %d %d %d", l->out, l->k, l->s, l->pad);
     else if (!strcmp(l->kind, "dwconv")) k = snprintf(o, left, "dwconv %d %d", l->k, l->s);

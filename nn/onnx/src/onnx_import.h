@@ -17,6 +17,7 @@ typedef struct {
   const char *kind; /* nn's word */
   int out, k, s;
   int pad;          /* conv, pooling: the padding on each side */
+  int groups;       /* conv: channel groups (1: none) */
   float p;          /* leaky's slope */
   int src, src2;    /* the layers it reads (-1: the input; src2 -2: none) */
   int c, h, w, oc, oh, ow;

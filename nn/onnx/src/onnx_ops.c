@@ -17,7 +17,7 @@
 #include <string.h>
 
 const char import_supported[] =
-    "Conv (group 1, or depthwise with padding K/2; square kernel, symmetric padding), "
+    "Conv (any groups; square kernel, symmetric padding), "
     "BatchNormalization, Relu, "
     "LeakyRelu, Clip (0..6 or 0..), Sigmoid, HardSwish, Add, Mul, Concat (channels), MaxPool "
     "and AveragePool (square windows, symmetric padding, floor sizes), GlobalAveragePool, "
@@ -138,18 +138,12 @@ static int read_conv(importer *im, const Onnx__NodeProto *n, const ivalue *v) {
   if (s < 1 || s > 16) return NODE_FAIL(im, n, "stride %lld is not supported (1..16)", (long long)s);
   int64_t p;
   if (read_pads(im, n, kh, s, v, npads, pads, &p) != 0) return -1;
-  int dw = 0;
-  if (group != 1 && (2 * p != kh - 1))
-    return NODE_FAIL(im, n, "%s", "a depthwise convolution needs an odd kernel and padding K/2");
-  if (group == 1) {
-    if (per != v->c)
-      return NODE_FAIL(im, n, "weight has %lld input channels, the value %d", (long long)per, v->c);
-  } else if (group == v->c && oc == v->c && per == 1) {
-    dw = 1;
-  } else {
-    return NODE_FAIL(im, n, "group %lld is not supported (1, or depthwise: group = channels "
-                            "= output channels)", (long long)group);
-  }
+  /* depthwise with padding K/2 runs as dwconv (faster); other groups as a
+   * grouped conv */
+  int dw = group > 1 && group == v->c && oc == v->c && per == 1 && 2 * p == kh - 1;
+  if (group < 1 || group > v->c || v->c % group || oc % group || per * group != v->c)
+    return NODE_FAIL(im, n, "group %lld with %lld input channels per group does not split the "
+                            "value's %d channels", (long long)group, (long long)per, v->c);
   if (oc < 1 || oc > 8192) return NODE_FAIL(im, n, "%lld output channels (1..8192)", (long long)oc);
   ilayer *l = push_layer(im, n, dw ? "dwconv" : "conv", v);
   if (!l) return -1;
@@ -167,6 +161,7 @@ static int read_conv(importer *im, const Onnx__NodeProto *n, const ivalue *v) {
   l->tn[1] = oc;
   l->oc = (int)oc;
   l->pad = (int)p;
+  l->groups = dw ? 1 : (int)group;
   l->oh = (v->h + 2 * (int)p - (int)kh) / (int)s + 1;
   l->ow = (v->w + 2 * (int)p - (int)kh) / (int)s + 1;
   if (l->oh < 1 || l->ow < 1) return NODE_FAIL(im, n, "%s", "the input is smaller than the kernel");
