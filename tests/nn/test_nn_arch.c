@@ -43,7 +43,7 @@ int main(void) {
   char text[1024];
 
   reject("input 8 8 1\nconv 4 3\ngap\ndense classes\nsoftmax\n", 3,
-         "t.arch:2: conv: expected 'conv OUT K STRIDE' or 'conv OUT K STRIDE PAD', got 2 numbers");
+         "t.arch:2: conv: expected 'conv OUT K STRIDE' or 'conv OUT K STRIDE PAD [GROUPS]', got 2 numbers");
   reject("input 8 8 1\nconvolution 4 3 1\n", 3, "t.arch:2: unknown layer 'convolution'");
   reject("input 8 8 1\n# comment\n\nconv 4 x 1\n", 3, "t.arch:4: conv: K 'x' is not a whole number");
   reject("input 8 8 1\nconv 4 3 1x\n", 3, "t.arch:2: conv: STRIDE '1x' is not a whole number");
@@ -92,6 +92,7 @@ int main(void) {
   reject("input 8 8 1\nleaky 1.5\n", 3, "t.arch:2: leaky: A 1.5 is out of range");
   reject("input 8 8 1\nconv 4 3 1 3\n", 3, "t.arch:2: conv 4 3 1 3: the padding must be less than K");
   reject("input 4 4 1\nconv 4 7 1 0\n", 3, "the input is smaller than the kernel");
+  reject("input 8 8 3\nconv 4 3 1 1 2\n", 3, "t.arch:2: conv 4 3 1 1 2: 3 input and 4 output channels do not split into 2 groups");
   reject("input 8 8 1\navgpool 3 1 3\n", 3, "t.arch:2: avgpool 3 1 3: the padding must be less than the kernel");
   reject("input 8 8 1\nmaxpool 2 2\n", 3, "t.arch:2: maxpool: expected 'maxpool S' or 'maxpool K S P'");
   {
