@@ -106,7 +106,7 @@ static int run_case(const char *dir, const char *name, char *why, size_t len) {
   Onnx__TensorProto **inits = malloc((g->n_initializer + nin) * sizeof *inits);
   size_t saved_n = g->n_initializer;
   Onnx__TensorProto **saved = g->initializer;
-  memcpy(inits, g->initializer, saved_n * sizeof *inits);
+  if (saved_n) memcpy(inits, g->initializer, saved_n * sizeof *inits);
   size_t ni = saved_n;
   for (size_t k = 1; k < nin; k++)
     if (in[k]) {
