@@ -108,10 +108,14 @@ static int run_case(const char *dir, const char *name, char *why, size_t len) {
   Onnx__TensorProto **saved = g->initializer;
   if (saved_n) memcpy(inits, g->initializer, saved_n * sizeof *inits);
   size_t ni = saved_n;
+  /* shallow copies named as the inputs they feed (the parsed tensors keep
+   * their own names, which free_unpacked frees) */
+  Onnx__TensorProto named[8];
   for (size_t k = 1; k < nin; k++)
     if (in[k]) {
-      in[k]->name = strdup(g->input[k]->name); /* freed with the tensor */
-      inits[ni++] = in[k];
+      named[k] = *in[k];
+      named[k].name = g->input[k]->name;
+      inits[ni++] = &named[k];
     }
   g->initializer = inits;
   g->n_initializer = ni;
