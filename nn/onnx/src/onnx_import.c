@@ -152,7 +152,8 @@ static int read_input(importer *im) {
 
 /* n is a Gather of the input along the width in reverse: emocam's mirror. */
 static int is_mirror(importer *im, const Onnx__NodeProto *n) {
-  if (!is_op(n, "Gather") || n->n_input != 2 || !n->input[0] || strcmp(n->input[0], im->input))
+  if (!is_op(n, "Gather") || n->n_input != 2 || !n->input[0] || strcmp(n->input[0], im->input) ||
+      n->n_output != 1 || !n->output[0])
     return 0;
   char why[256] = "";
   int64_t axis;
@@ -212,7 +213,7 @@ static int read_mirror(importer *im, const size_t *pass1, size_t n1, size_t at, 
   for (size_t k = 0; k < n1; k++) {
     while (at < g->n_node && is_op(g->node[at], "Constant")) at++;
     const Onnx__NodeProto *a = g->node[pass1[k]], *b = at < g->n_node ? g->node[at++] : NULL;
-    int same = b && !strcmp(a->op_type, b->op_type) && a->n_input == b->n_input &&
+    int same = b && b->op_type && !strcmp(a->op_type, b->op_type) && a->n_input == b->n_input &&
                a->n_output == b->n_output && a->n_attribute == b->n_attribute && b->n_output >= 1;
     for (size_t i = 0; same && i < a->n_input; i++) {
       const char *x = a->input[i] ? a->input[i] : "", *y = b->input[i] ? b->input[i] : "";
@@ -235,9 +236,11 @@ static int read_mirror(importer *im, const size_t *pass1, size_t n1, size_t at, 
   while (at < g->n_node && is_op(g->node[at], "Constant")) at++;
   const Onnx__NodeProto *mul = at < g->n_node ? g->node[at++] : NULL;
   int ok = p2 && add && mul && is_op(add, "Add") && add->n_input == 2 && add->n_output == 1 &&
+           add->input[0] && add->input[1] && add->output[0] &&
            ((!strcmp(add->input[0], p1) && !strcmp(add->input[1], p2)) ||
             (!strcmp(add->input[0], p2) && !strcmp(add->input[1], p1))) &&
-           is_op(mul, "Mul") && mul->n_output == 1 && mul->n_input == 2;
+           is_op(mul, "Mul") && mul->n_output == 1 && mul->n_input == 2 && mul->input[0] &&
+           mul->input[1] && mul->output[0];
   if (ok) {
     const char *half = !strcmp(mul->input[0], add->output[0]) ? mul->input[1]
                        : !strcmp(mul->input[1], add->output[0]) ? mul->input[0] : NULL;
@@ -257,7 +260,8 @@ static int read_mirror(importer *im, const size_t *pass1, size_t n1, size_t at, 
   while (at < g->n_node) {
     const Onnx__NodeProto *n = g->node[at++];
     if (is_op(n, "Constant")) continue;
-    if (is_op(n, "Identity") && n->n_input == 1 && !strcmp(n->input[0], *end) && n->n_output == 1) {
+    if (is_op(n, "Identity") && n->n_input == 1 && n->input[0] && !strcmp(n->input[0], *end) &&
+        n->n_output == 1 && n->output[0]) {
       *end = n->output[0];
       continue;
     }

@@ -489,6 +489,7 @@ static int read_softmax(importer *im, const Onnx__NodeProto *n, const ivalue *v)
 }
 
 int import_node(importer *im, const Onnx__NodeProto *n) {
+  if (!n->op_type) return NODE_FAIL(im, n, "%s", "has no operator type");
   if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx"))
     return NODE_FAIL(im, n, "operator domain '%s' is not supported", n->domain);
   if (!n->n_output || !n->output[0] || !n->output[0][0])
