@@ -65,8 +65,9 @@ static int stage_times_push(stage_times *t, float detect, float crop, float cnn,
 }
 
 static float median_of(float *v, size_t n) {
+  if (n == 0) return 0.0f; /* v may be NULL then */
   qsort(v, n, sizeof *v, bench_cmp);
-  return n ? v[n / 2] : 0.0f;
+  return v[n / 2];
 }
 
 static float mean_of(const float *v, size_t n) {
