@@ -1,7 +1,8 @@
-/* onnx_import: what the importer's two halves share (private):
- * onnx_import.c walks the graph (constants, the input, the order of nodes,
- * emocam's mirrored pass) and builds the model; onnx_ops.c maps one node
- * onto nn layers. */
+/* onnx_import: what the importer's parts share (private): onnx_import.c
+ * walks the graph (constants, the input, the order of nodes, emocam's
+ * mirrored pass) and builds the model; onnx_ops.c maps one node onto nn
+ * layers; onnx_graph.c holds the state both read and write (messages,
+ * constants, values). */
 #ifndef NN_ONNX_IMPORT_H
 #define NN_ONNX_IMPORT_H
 
@@ -55,6 +56,7 @@ typedef struct {
   int in_c, in_h, in_w;
 } importer;
 
+/* ---- onnx_graph.c ---- */
 int import_fail(importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *node_label(const Onnx__NodeProto *n);
 /* import_fail() with "node 'NAME' (OP): " in front */
@@ -71,6 +73,7 @@ int import_add_value(importer *im, ivalue v);
 /* How many nodes read the value called name. */
 int import_readers(const importer *im, const char *name);
 
+/* ---- onnx_ops.c ---- */
 /* Maps node n (not a Constant) onto layers and records its output value.
  * Returns 0 or -1 after import_fail. */
 int import_node(importer *im, const Onnx__NodeProto *n);
