@@ -20,7 +20,7 @@ typedef struct {
 } job;
 
 /* the window of output (oy, ox) clipped to the map: rows [y0, y1), columns [x0, x1) */
-static void window(const layer *l, int oy, int ox, int *y0, int *y1, int *x0, int *x1) {
+static void pool_cells(const layer *l, int oy, int ox, int *y0, int *y1, int *x0, int *x1) {
   int K = l->a.k, S = l->a.s, P = l->pad;
   *y0 = oy * S - P, *x0 = ox * S - P;
   *y1 = *y0 + K, *x1 = *x0 + K;
@@ -43,7 +43,7 @@ static void fwd_part(void *ctx, int part, int begin, int end) {
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++) {
         int y0, y1, x0, x1;
-        window(l, oy, ox, &y0, &y1, &x0, &x1);
+        pool_cells(l, oy, ox, &y0, &y1, &x0, &x1);
         float best = -FLT_MAX, sum = 0.0f;
         int at = y0 * W + x0;
         for (int iy = y0; iy < y1; iy++)
@@ -77,7 +77,7 @@ static void bwd_part(void *ctx, int part, int begin, int end) {
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++) {
         int y0, y1, x0, x1;
-        window(l, oy, ox, &y0, &y1, &x0, &x1);
+        pool_cells(l, oy, ox, &y0, &y1, &x0, &x1);
         float g = dy[oy * OW + ox] / (float)((y1 - y0) * (x1 - x0));
         for (int iy = y0; iy < y1; iy++)
           for (int ix = x0; ix < x1; ix++) dx[iy * W + ix] += g;

@@ -1,4 +1,4 @@
-/* onnx_export: an nn_model as one ONNX graph (opset 13).
+/* onnx_export: an nn_model as one ONNX graph (opset 13, or 14 for HardSwish).
  *
  * The graph is what `emocam predict` computes for an input of the model's
  * size: the layers in order (dropout left out: it is the identity at

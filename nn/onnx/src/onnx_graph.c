@@ -1,8 +1,8 @@
-/* onnx_graph: the importer's state shared by its two halves (onnx_import.h):
+/* onnx_graph: the importer's state shared by its two halves (onnx_graph.h):
  * messages that name the file and the node, the constants, and the values
  * the graph has made so far. onnx_import.c (the walk) and onnx_ops.c (one
  * node each) both use it; it uses neither. */
-#include "onnx_import.h"
+#include "onnx_graph.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -14,7 +14,8 @@
  * and its operator. The architecture text is written from the layers, the
  * net built by nn, and the tensors copied in by name. */
 #include "nn_onnx.h"
-#include "onnx_import.h"
+#include "onnx_graph.h"
+#include "onnx_ops.h"
 #include "onnx_names.h"
 #include "onnx_tensor.h"
 
@@ -542,24 +543,4 @@ done:
   fclose(f);
   free(buf);
   return rc;
-}
-
-int nn_onnx_is_onnx_file(const char *path) {
-  size_t n = strlen(path);
-  if (n > 5 && !strcasecmp(path + n - 5, ".onnx")) return 1;
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0;
-  int c = fgetc(f);
-  fclose(f);
-  return c == 0x08; /* field 1 (ir_version), varint: how every ONNX file begins */
-}
-
-int nn_onnx_pixel_map(const char *preprocess, float *scale, float *mean) {
-  *scale = 1.0f / 255.0f;
-  *mean = 0.0f;
-  const char *s = preprocess ? strstr(preprocess, "pixel_scale=") : NULL;
-  const char *m = preprocess ? strstr(preprocess, "pixel_mean=") : NULL;
-  if (s) *scale = strtof(s + strlen("pixel_scale="), NULL);
-  if (m) *mean = strtof(m + strlen("pixel_mean="), NULL);
-  return s || m;
 }

@@ -1,4 +1,4 @@
-/* onnx_ops: one ONNX node onto nn layers (onnx_import.h).
+/* onnx_ops: one ONNX node onto nn layers (onnx_ops.h).
  *
  * Each operator reads its data inputs (values made by earlier nodes) and
  * its constants, checks the options against what nn's layer runs, and
@@ -7,7 +7,7 @@
  * identity to nn (Flatten, Dropout, Identity), records its output as the
  * same layer's. Anything nn cannot run exactly is an error naming the node
  * and the option. */
-#include "onnx_import.h"
+#include "onnx_ops.h"
 #include "onnx_names.h"
 #include "onnx_tensor.h"
 

@@ -1,10 +1,10 @@
-/* onnx_import: what the importer's parts share (private): onnx_import.c
- * walks the graph (constants, the input, the order of nodes, emocam's
- * mirrored pass) and builds the model; onnx_ops.c maps one node onto nn
- * layers; onnx_graph.c holds the state both read and write (messages,
+/* onnx_graph: the importer's state (private), which its parts share:
+ * onnx_import.c walks the graph (constants, the input, the order of nodes,
+ * emocam's mirrored pass) and builds the model; onnx_ops.c maps one node
+ * onto nn layers; onnx_graph.c holds what both read and write (messages,
  * constants, values). */
-#ifndef NN_ONNX_IMPORT_H
-#define NN_ONNX_IMPORT_H
+#ifndef NN_ONNX_GRAPH_H
+#define NN_ONNX_GRAPH_H
 
 #include <stddef.h>
 
@@ -56,7 +56,6 @@ typedef struct {
   int in_c, in_h, in_w;
 } importer;
 
-/* ---- onnx_graph.c ---- */
 int import_fail(importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *node_label(const Onnx__NodeProto *n);
 /* import_fail() with "node 'NAME' (OP): " in front */
@@ -72,13 +71,5 @@ ivalue *import_value(importer *im, const char *name);
 int import_add_value(importer *im, ivalue v);
 /* How many nodes read the value called name. */
 int import_readers(const importer *im, const char *name);
-
-/* ---- onnx_ops.c ---- */
-/* Maps node n (not a Constant) onto layers and records its output value.
- * Returns 0 or -1 after import_fail. */
-int import_node(importer *im, const Onnx__NodeProto *n);
-
-/* "Conv (...), BatchNormalization, ..." (static) */
-extern const char import_supported[];
 
 #endif
