@@ -1,5 +1,6 @@
 /* cmd_import: an ONNX model file into an emocam model (.emo). */
 #include <stdio.h>
+#include <string.h>
 
 #include "commands/commands.h"
 #include "common/cli.h"
@@ -11,8 +12,9 @@ static const char help_fmt[] =
     "                     [--pixel-scale F] [--pixel-mean F]\n"
     "\n"
     "Reads an ONNX model (opset 7 to 17) and writes it as an emocam model, which\n"
-    "then trains, fine-tunes and runs like any other. --model MODEL.onnx also works\n"
-    "directly wherever a model is read; import once to skip the conversion.\n"
+    "then runs, and (with emocam's pixel convention) trains and fine-tunes, like\n"
+    "any other. --model MODEL.onnx also works directly wherever a model is read;\n"
+    "import once to skip the conversion.\n"
     "\n"
     "The input must be N x C x H x W float, C 1 (grey) or 3 (colour). The class\n"
     "names come from --classes (in output order) or the file's metadata_props\n"
@@ -20,9 +22,28 @@ static const char help_fmt[] =
     "0..255: --pixel-scale and --pixel-mean, else the metadata's pixel_scale and\n"
     "pixel_mean, else emocam's own (scale 1/255, mean 0).\n"
     "\n"
-    "The graph must be a chain of these operators:\n  %s.\n"
+    "The graph may branch (residual additions, gates, concatenation); its nodes\n"
+    "must be these operators:\n%s.\n"
     "Anything else is an error naming the node and its operator; nothing is\n"
     "written then.\n";
+
+/* text broken at spaces into lines of at most width, each indented by two */
+static void wrap(const char *text, int width, char *out, size_t len) {
+  size_t at = 0;
+  int col = 0;
+  out[0] = '\0';
+  for (const char *p = text; *p && at + 4 < len;) {
+    size_t word = strcspn(p, " ");
+    if (col > 0 && col + 1 + (int)word > width) {
+      at += (size_t)snprintf(out + at, len - at, "\n");
+      col = 0;
+    }
+    at += (size_t)snprintf(out + at, len - at, "%s%.*s", col ? " " : "  ", (int)word, p);
+    col += (int)word + (col ? 1 : 2);
+    p += word;
+    while (*p == ' ') p++;
+  }
+}
 
 int cmd_import(int argc, char **argv) {
   const char *out = NULL, *classes = NULL;
@@ -34,8 +55,9 @@ int cmd_import(int argc, char **argv) {
                            {"--classes", CLI_STRING, &classes, 0, 0},
                            {"--pixel-scale", CLI_FLOAT, &scale, 1e-12, 1e12},
                            {"--pixel-mean", CLI_STRING, &mean_text, 0, 0}};
-  char help[4096];
-  snprintf(help, sizeof help, help_fmt, nn_onnx_operators());
+  char help[4096], ops[1024];
+  wrap(nn_onnx_operators(), 76, ops, sizeof ops);
+  snprintf(help, sizeof help, help_fmt, ops);
   /* the file may come first (emocam import MODEL.onnx --out ...) or last */
   const char *file = NULL;
   char *rest[argc + 1];
